@@ -1,0 +1,54 @@
+package chlocal
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+)
+
+// EndpointEnv names the variable that points tests and cmd/chlocal at an
+// existing ClickHouse instead of an embedded one.
+const EndpointEnv = "CLICKHOUSE_ENDPOINT"
+
+// ForTest returns a native-protocol endpoint for a test: $CLICKHOUSE_ENDPOINT
+// if set (nothing is started), else a fresh embedded server in t.TempDir()
+// that is stopped by t.Cleanup. Tests should create uniquely named tables,
+// because an external server may be shared.
+func ForTest(t testing.TB) string {
+	t.Helper()
+	if ep := os.Getenv(EndpointEnv); ep != "" {
+		return ep
+	}
+	return StartForTest(t).Endpoint()
+}
+
+// StartForTest always starts an embedded server, for tests that stop, kill,
+// restart or pause it. Since those tests cannot run against an external
+// server, it skips the test when $CLICKHOUSE_ENDPOINT is set. Setup errors
+// (no npm, no gcc, no network on first use) fail the test rather than skip
+// it, so a broken environment is never mistaken for passing tests.
+func StartForTest(t testing.TB) *Server {
+	t.Helper()
+	if os.Getenv(EndpointEnv) != "" {
+		t.Skipf("chlocal: %s is set; this test needs an embedded ClickHouse it can stop and restart", EndpointEnv)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), DefaultStartTimeout)
+	defer cancel()
+	s, err := Start(ctx, Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("chlocal: %v", err)
+	}
+	// Registered after t.TempDir, so it runs before the directory is removed.
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("chlocal: server log tail (%s):\n%s", s.DataDir(), s.LogTail())
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := s.Stop(ctx); err != nil {
+			t.Errorf("chlocal: stop: %v", err)
+		}
+	})
+	return s
+}
