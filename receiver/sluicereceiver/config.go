@@ -1,0 +1,74 @@
+package sluicereceiver // import "github.com/sluicehq/sluice/receiver/sluicereceiver"
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configgrpc"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configoptional"
+)
+
+// Config is the configuration of the sluice receiver.
+type Config struct {
+	Protocols Protocols       `mapstructure:"protocols"`
+	Admission AdmissionConfig `mapstructure:"admission"`
+}
+
+// Protocols selects the transports; at least one must be enabled.
+type Protocols struct {
+	GRPC configoptional.Optional[configgrpc.ServerConfig] `mapstructure:"grpc"`
+	HTTP configoptional.Optional[HTTPConfig]              `mapstructure:"http"`
+}
+
+// HTTPConfig is the OTLP/HTTP server with its per-signal paths.
+type HTTPConfig struct {
+	ServerConfig   confighttp.ServerConfig `mapstructure:",squash"`
+	TracesURLPath  string                  `mapstructure:"traces_url_path"`
+	MetricsURLPath string                  `mapstructure:"metrics_url_path"`
+	LogsURLPath    string                  `mapstructure:"logs_url_path"`
+}
+
+// AdmissionConfig bounds what the receiver holds at once. Peak request memory is about
+// max_inflight_bytes plus max_waiting_requests times the largest body being read.
+type AdmissionConfig struct {
+	// MaxInflightRequests caps requests admitted at once (0 disables the count limit).
+	MaxInflightRequests int `mapstructure:"max_inflight_requests"`
+	// MaxInflightBytes caps the decoded size of requests admitted at once (0 disables).
+	MaxInflightBytes int64 `mapstructure:"max_inflight_bytes"`
+	// MaxWaitingRequests is how many requests may queue for admission; beyond it, refuse.
+	MaxWaitingRequests int `mapstructure:"max_waiting_requests"`
+	// MaxWait is how long a request may wait for admission before it is refused.
+	MaxWait time.Duration `mapstructure:"max_wait"`
+	// RetryAfter is the hint sent with refusals (whole seconds, at least 1s).
+	RetryAfter time.Duration `mapstructure:"retry_after"`
+}
+
+var _ component.Config = (*Config)(nil)
+
+// Validate checks the configuration; errors name the YAML key and the bad value.
+func (c *Config) Validate() error {
+	var errs []error
+	if !c.Protocols.GRPC.HasValue() && !c.Protocols.HTTP.HasValue() {
+		errs = append(errs, errors.New("protocols: enable at least one of grpc or http"))
+	}
+	a := c.Admission
+	if a.MaxInflightRequests < 0 {
+		errs = append(errs, fmt.Errorf("admission.max_inflight_requests must not be negative, found %d", a.MaxInflightRequests))
+	}
+	if a.MaxInflightBytes < 0 {
+		errs = append(errs, fmt.Errorf("admission.max_inflight_bytes must not be negative, found %d", a.MaxInflightBytes))
+	}
+	if a.MaxWaitingRequests < 0 {
+		errs = append(errs, fmt.Errorf("admission.max_waiting_requests must not be negative, found %d", a.MaxWaitingRequests))
+	}
+	if a.MaxWait < 0 {
+		errs = append(errs, fmt.Errorf("admission.max_wait must not be negative, found %s", a.MaxWait))
+	}
+	if a.RetryAfter < time.Second || a.RetryAfter%time.Second != 0 {
+		errs = append(errs, fmt.Errorf("admission.retry_after must be whole seconds and at least 1s, found %s", a.RetryAfter))
+	}
+	return errors.Join(errs...)
+}
