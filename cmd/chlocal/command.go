@@ -15,6 +15,10 @@ func runCommand(sigs <-chan os.Signal, srv *chlocal.Server, endpoint string, com
 	cmd := exec.Command(command[0], command[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = append(os.Environ(), chlocal.EndpointEnv+"="+endpoint)
+	if srv != nil {
+		// For scripts that print how to query what arrived (make run).
+		cmd.Env = append(cmd.Env, "CLICKHOUSE_HTTP_URL=http://"+srv.HTTPAddr())
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		// Own process group, so a terminal Ctrl-C reaches only us and the
 		// command gets exactly one forwarded signal, delivered to its whole

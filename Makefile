@@ -1,0 +1,53 @@
+# Sluice: `make run` and `make test` are all a fresh machine needs (Go, gcc and npm installed).
+# Tools (ocb, mdatagen) are Go tool dependencies in go.mod; ClickHouse comes from
+# internal/chlocal, cached under $HOME/.cache/sluice. Nothing is written outside _build/ here.
+
+GO          ?= go
+DIST_DIR    := _build/otelcol-sluice
+DIST_BIN    := $(DIST_DIR)/otelcol-sluice
+RUN_CONFIG  ?= testdata/gateway.yaml
+COMPONENTS  := ./receiver/sluicereceiver ./exporter/clickhouselanesexporter
+GO_SOURCES  := $(shell find receiver exporter internal -name '*.go' -not -name '*_test.go' 2>/dev/null)
+
+.PHONY: all build run test vet unit integration generate check-generated distribution-test clean
+
+all: build
+
+## build: the otelcol-sluice distribution with ocb (only when sources changed)
+build: $(DIST_BIN)
+
+$(DIST_BIN): builder-config.yaml go.mod go.sum $(GO_SOURCES)
+	@mkdir -p $(DIST_DIR)
+	$(GO) tool builder --config builder-config.yaml
+	@touch $@
+
+## run: build, start the embedded ClickHouse (unless CLICKHOUSE_ENDPOINT is set) and run the collector
+run: $(DIST_BIN)
+	$(GO) run ./cmd/chlocal -- ./scripts/run-collector.sh $(DIST_BIN) $(RUN_CONFIG)
+
+## generate: regenerate internal/metadata for both components with mdatagen
+generate:
+	$(GO) generate $(COMPONENTS)
+
+## check-generated: fail when generated code differs from metadata.yaml
+check-generated: generate
+	@git diff --exit-code -- receiver exporter || (echo "generated code is stale: run 'make generate' and commit" >&2; exit 1)
+	@test -z "$$(git status --porcelain --untracked-files=all -- receiver exporter)" || \
+		(git status --porcelain -- receiver exporter; echo "make generate created untracked files: commit them" >&2; exit 1)
+
+vet:
+	$(GO) vet ./...
+
+## unit + integration: everything runs with -race; tests needing ClickHouse start the embedded one
+unit:
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+## distribution-test: build otelcol-sluice, list its components, validate every testdata config, run end to end
+distribution-test: $(DIST_BIN)
+	SLUICE_COLLECTOR_BIN=$(CURDIR)/$(DIST_BIN) $(GO) test -race -count=1 -timeout 20m ./test/distribution/...
+
+## test: everything CI runs
+test: vet check-generated unit distribution-test
+
+clean:
+	rm -rf _build
