@@ -1,0 +1,31 @@
+package distribution
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/otel/sdk/resource"
+	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
+)
+
+func serviceResource(name string) *resource.Resource {
+	return resource.NewSchemaless(semconv.ServiceName(name))
+}
+
+func nowTimestamp() pcommon.Timestamp {
+	return pcommon.NewTimestampFromTime(time.Now())
+}
+
+func assertCount(t *testing.T, ctx context.Context, conn driver.Conn, query string, want uint64) {
+	t.Helper()
+	var got uint64
+	if err := conn.QueryRow(ctx, query).Scan(&got); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	if got != want {
+		t.Errorf("%s = %d, want %d", query, got, want)
+	}
+}

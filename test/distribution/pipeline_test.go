@@ -1,0 +1,129 @@
+package distribution
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/sluicehq/sluice/internal/chlocal"
+)
+
+// gatewayConfig is testdata/gateway.yaml with free ports, so the test never collides with
+// a `make run` on the same machine.
+const gatewayConfig = `
+receivers:
+  sluice:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:%d
+      http:
+        endpoint: 127.0.0.1:%d
+exporters:
+  clickhouselanes:
+    endpoint: %s
+    database: %s
+service:
+  pipelines:
+    traces:
+      receivers: [sluice]
+      exporters: [clickhouselanes]
+    logs:
+      receivers: [sluice]
+      exporters: [clickhouselanes]
+  telemetry:
+    metrics:
+      readers:
+        - pull:
+            exporter:
+              prometheus:
+                host: 127.0.0.1
+                port: %d
+`
+
+// TestOTLPIntoClickHouse sends spans with the OpenTelemetry Go SDK over gRPC and logs as
+// OTLP/HTTP protobuf to the built collector, then reads the rows back from ClickHouse.
+func TestOTLPIntoClickHouse(t *testing.T) {
+	collectorBin(t)
+	endpoint := chlocal.ForTest(t)
+	grpcPort, httpPort, metricsPort := freePort(t), freePort(t), freePort(t)
+	database := fmt.Sprintf("e2e_%d", time.Now().UnixNano())
+	config := writeConfig(t, gatewayConfig, grpcPort, httpPort, endpoint, database, metricsPort)
+	c := startCollector(t, config)
+	grpcAddr := fmt.Sprintf("127.0.0.1:%d", grpcPort)
+	c.waitListening(t, grpcAddr)
+	c.waitListening(t, fmt.Sprintf("127.0.0.1:%d", httpPort))
+
+	const spans = 250
+	sendSpans(t, grpcAddr, spans)
+	const logs = 40
+	sendLogs(t, fmt.Sprintf("http://127.0.0.1:%d/v1/logs", httpPort), logs)
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn, err := chlocal.Open(ctx, endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Acknowledgement is on insert, so the rows are there once the clients returned.
+	assertCount(t, ctx, conn, fmt.Sprintf("SELECT count() FROM `%s`.otel_traces WHERE ServiceName = 'e2e'", database), spans)
+	assertCount(t, ctx, conn, fmt.Sprintf("SELECT count() FROM `%s`.otel_logs WHERE Body LIKE 'e2e log %%'", database), logs)
+}
+
+func sendSpans(t *testing.T, addr string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	exp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(addr), otlptracegrpc.WithInsecure())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := sdktrace.NewTracerProvider(
+		sdktrace.WithBatcher(exp, sdktrace.WithMaxExportBatchSize(100)),
+		sdktrace.WithResource(serviceResource("e2e")),
+	)
+	tracer := tp.Tracer("distribution-test")
+	for i := range n {
+		_, span := tracer.Start(ctx, fmt.Sprintf("op-%d", i%7))
+		span.SetAttributes(attribute.Int("i", i), attribute.String("kind", "e2e"))
+		span.End()
+	}
+	// Shutdown flushes and reports an export error if the collector refused anything.
+	if err := tp.Shutdown(ctx); err != nil {
+		t.Fatalf("span export: %v", err)
+	}
+}
+
+func sendLogs(t *testing.T, url string, n int) {
+	t.Helper()
+	logs := plog.NewLogs()
+	rl := logs.ResourceLogs().AppendEmpty()
+	rl.Resource().Attributes().PutStr("service.name", "e2e")
+	records := rl.ScopeLogs().AppendEmpty().LogRecords()
+	for i := range n {
+		r := records.AppendEmpty()
+		r.SetTimestamp(nowTimestamp())
+		r.Body().SetStr(fmt.Sprintf("e2e log %d", i))
+		r.SetSeverityText("INFO")
+	}
+	body, err := plogotlp.NewExportRequestFromLogs(logs).MarshalProto()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(url, "application/x-protobuf", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST %s: %s", url, resp.Status)
+	}
+}
