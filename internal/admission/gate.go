@@ -1,0 +1,135 @@
+package admission
+
+import (
+	"container/list"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+)
+
+// ErrRefused is wrapped by every refusal from Acquire.
+var ErrRefused = errors.New("admission refused")
+
+// refusedErrors are preallocated so the refusal path, the one that runs under a flood,
+// allocates nothing for its error.
+var refusedErrors = map[Reason]error{
+	ReasonOverloaded:    fmt.Errorf("%w: %s", ErrRefused, ReasonOverloaded),
+	ReasonInflightBytes: fmt.Errorf("%w: %s", ErrRefused, ReasonInflightBytes),
+	ReasonTenantShare:   fmt.Errorf("%w: %s", ErrRefused, ReasonTenantShare),
+}
+
+// Gate is a weighted semaphore over requests and bytes. The zero Gate is not usable; call New.
+type Gate struct {
+	cfg           Config
+	shareRequests int   // per-tenant request cap, 0 without shares
+	shareBytes    int64 // per-tenant byte cap, 0 without shares
+
+	mu       sync.Mutex
+	requests int
+	bytes    int64
+	tenants  map[string]*usage
+	waiters  list.List // of *waiter, in arrival order
+}
+
+type usage struct {
+	requests int
+	bytes    int64
+}
+
+type waiter struct {
+	tenant  string
+	n       int64
+	ready   chan struct{} // closed once admitted
+	granted bool          // guarded by Gate.mu
+}
+
+// New returns a gate enforcing cfg.
+func New(cfg Config) *Gate {
+	g := &Gate{cfg: cfg, tenants: make(map[string]*usage)}
+	if cfg.TenantShare > 0 && cfg.TenantShare < 1 {
+		if cfg.MaxRequests > 0 {
+			g.shareRequests = max(1, int(math.Ceil(cfg.TenantShare*float64(cfg.MaxRequests))))
+		}
+		if cfg.MaxBytes > 0 {
+			g.shareBytes = max(1, int64(math.Ceil(cfg.TenantShare*float64(cfg.MaxBytes))))
+		}
+	}
+	return g
+}
+
+// Acquire admits a request of n bytes for tenant, waiting in FIFO order up to MaxWait if
+// waiting is enabled and the queue has room. On success it returns a release function that
+// must be called exactly once when the request's memory is no longer held. On refusal it
+// returns the reason and an error wrapping ErrRefused (or the context's error), and leaves
+// the gate unchanged.
+func (g *Gate) Acquire(ctx context.Context, tenant string, n int64) (release func(), _ Reason, _ error) {
+	if r := g.neverFits(n); r != ReasonNone {
+		return nil, r, fmt.Errorf("%w: request of %d bytes exceeds the %s limit", ErrRefused, n, r)
+	}
+	g.mu.Lock()
+	tenant = g.tenantKeyLocked(tenant)
+	if g.waiters.Len() == 0 {
+		if r := g.blockedLocked(tenant, n); r == ReasonNone {
+			g.takeLocked(tenant, n)
+			g.mu.Unlock()
+			return g.releaser(tenant, n), ReasonNone, nil
+		}
+	}
+	if g.cfg.MaxWait <= 0 || g.waiters.Len() >= g.cfg.MaxWaiting {
+		r := orOverloaded(g.blockedLocked(tenant, n))
+		g.mu.Unlock()
+		return nil, r, refusedErrors[r]
+	}
+	w := &waiter{tenant: tenant, n: n, ready: make(chan struct{})}
+	elem := g.waiters.PushBack(w)
+	g.grantLocked()
+	g.mu.Unlock()
+	return g.wait(ctx, elem, w)
+}
+
+// neverFits refuses a request no amount of waiting can admit.
+func (g *Gate) neverFits(n int64) Reason {
+	if g.cfg.MaxBytes > 0 && n > g.cfg.MaxBytes {
+		return ReasonTooLarge
+	}
+	if g.shareBytes > 0 && n > g.shareBytes {
+		return ReasonTooLarge
+	}
+	return ReasonNone
+}
+
+func (g *Gate) wait(ctx context.Context, elem *list.Element, w *waiter) (func(), Reason, error) {
+	timer := time.NewTimer(g.cfg.MaxWait)
+	defer timer.Stop()
+	var cause error
+	select {
+	case <-w.ready:
+		return g.releaser(w.tenant, w.n), ReasonNone, nil
+	case <-timer.C:
+		cause = fmt.Errorf("%w: waited %s", ErrRefused, g.cfg.MaxWait)
+	case <-ctx.Done():
+		cause = fmt.Errorf("%w: %w", ErrRefused, ctx.Err())
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if w.granted {
+		// Admitted between the timeout and taking the lock: the caller owns it now.
+		return g.releaser(w.tenant, w.n), ReasonNone, nil
+	}
+	r := orOverloaded(g.blockedLocked(w.tenant, w.n))
+	g.waiters.Remove(elem)
+	// Leaving may unblock the waiters behind us (we may have been the head).
+	g.grantLocked()
+	return nil, r, fmt.Errorf("%w (%s)", cause, r)
+}
+
+func orOverloaded(r Reason) Reason {
+	if r == ReasonNone {
+		// It fits now but others queued first, or the queue is full: the gate is busy.
+		return ReasonOverloaded
+	}
+	return r
+}
