@@ -5,12 +5,12 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configtls"
+	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
-	"go.opentelemetry.io/collector/pdata/plog"
-	"go.opentelemetry.io/collector/pdata/pmetric"
-	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chschema"
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/metadata"
 )
 
@@ -26,23 +26,62 @@ func NewFactory() exporter.Factory {
 }
 
 func createDefaultConfig() component.Config {
+	t := chschema.DefaultTables
 	return &Config{
-		Endpoint:      "tcp://127.0.0.1:9000",
-		Database:      "otel",
-		CreateSchema:  true,
-		InsertTimeout: 3 * time.Second,
+		Endpoint:            "tcp://127.0.0.1:9000",
+		Database:            "otel",
+		TLS:                 configtls.ClientConfig{Insecure: true},
+		DialTimeout:         5 * time.Second,
+		ReadTimeout:         10 * time.Second,
+		PoolSize:            4,
+		Compression:         "lz4",
+		ClientName:          "sluice",
+		InsertTimeout:       3 * time.Second,
+		Deduplicate:         true,
+		CreateSchema:        true,
+		TableEngine:         TableEngine{Name: "MergeTree"},
+		DeduplicationWindow: 1000,
+		LogsTableName:       t.Logs,
+		TracesTableName:     t.Traces,
+		MetricsTables: MetricsTablesConfig{
+			Gauge: MetricTable{t.Gauge}, Sum: MetricTable{t.Sum}, Summary: MetricTable{t.Summary},
+			Histogram: MetricTable{t.Histogram}, ExponentialHistogram: MetricTable{t.ExponentialHistogram},
+		},
 	}
 }
 
-// Until the data path lands the exporter accepts and discards.
+// helperOptions wires start and shutdown; exporterhelper's own timeout is off because each
+// insert attempt has insert_timeout, and no queue or retry yet: lanes and the backpressure
+// package bring their own.
+func helperOptions[T any](e *chExporter[T]) []exporterhelper.Option {
+	return []exporterhelper.Option{
+		exporterhelper.WithStart(e.start),
+		exporterhelper.WithShutdown(e.shutdown),
+		exporterhelper.WithTimeout(exporterhelper.TimeoutConfig{}),
+		exporterhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}),
+	}
+}
+
 func createTraces(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Traces, error) {
-	return exporterhelper.NewTraces(ctx, set, cfg, func(context.Context, ptrace.Traces) error { return nil })
+	e, err := newExporter(set, cfg.(*Config), tracesSignal)
+	if err != nil {
+		return nil, err
+	}
+	return exporterhelper.NewTraces(ctx, set, cfg, e.push, helperOptions(e)...)
 }
 
 func createMetrics(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Metrics, error) {
-	return exporterhelper.NewMetrics(ctx, set, cfg, func(context.Context, pmetric.Metrics) error { return nil })
+	e, err := newExporter(set, cfg.(*Config), metricsSignal)
+	if err != nil {
+		return nil, err
+	}
+	return exporterhelper.NewMetrics(ctx, set, cfg, e.push, helperOptions(e)...)
 }
 
 func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Logs, error) {
-	return exporterhelper.NewLogs(ctx, set, cfg, func(context.Context, plog.Logs) error { return nil })
+	e, err := newExporter(set, cfg.(*Config), logsSignal)
+	if err != nil {
+		return nil, err
+	}
+	return exporterhelper.NewLogs(ctx, set, cfg, e.push, helperOptions(e)...)
 }

@@ -1,0 +1,68 @@
+package chcol
+
+import (
+	"github.com/ClickHouse/ch-go/proto"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// AttrMap is a Map(LowCardinality(String), String) column filled straight from pcommon.Map:
+// keys are referenced, values formatted into one shared byte buffer.
+type AttrMap struct {
+	col    *proto.ColMap[string, string]
+	keys   *lowCard
+	values *proto.ColStr
+}
+
+// NewAttrMap returns an empty attribute column.
+func NewAttrMap() *AttrMap {
+	keys, values := newLowCard(), new(proto.ColStr)
+	return &AttrMap{col: proto.NewMap[string, string](keys, values), keys: keys, values: values}
+}
+
+// Append adds one row holding every attribute of m.
+func (a *AttrMap) Append(m pcommon.Map) {
+	a.appendEntries(m)
+	a.col.Offsets = append(a.col.Offsets, uint64(a.values.Rows()))
+}
+
+// appendEntries adds m's entries without closing the row; Nested columns close rows themselves.
+func (a *AttrMap) appendEntries(m pcommon.Map) {
+	for k, v := range m.All() {
+		a.keys.Append(k)
+		appendValueStr(a.values, v)
+	}
+}
+
+// Column is the proto column to put in an input.
+func (a *AttrMap) Column() proto.ColInput { return a.col }
+
+// Reset empties the column, keeping capacity.
+func (a *AttrMap) Reset() {
+	clear(a.keys.Values)
+	a.col.Reset()
+}
+
+// attrMapArray is Array(Map(LowCardinality(String), String)), the Attributes of a Nested
+// column: one array per row, one map per element.
+type attrMapArray struct {
+	col  *proto.ColArr[map[string]string]
+	maps *AttrMap
+}
+
+func newAttrMapArray() *attrMapArray {
+	m := NewAttrMap()
+	return &attrMapArray{col: proto.NewArray[map[string]string](m.col), maps: m}
+}
+
+// appendElem adds one map element to the open row.
+func (a *attrMapArray) appendElem(m pcommon.Map) { a.maps.Append(m) }
+
+// closeRow ends the current row after its elements were appended.
+func (a *attrMapArray) closeRow() {
+	a.col.Offsets = append(a.col.Offsets, uint64(a.maps.col.Rows()))
+}
+
+func (a *attrMapArray) reset() {
+	clear(a.maps.keys.Values)
+	a.col.Reset()
+}

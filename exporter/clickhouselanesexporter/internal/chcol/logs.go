@@ -1,0 +1,112 @@
+package chcol
+
+import (
+	"github.com/ClickHouse/ch-go/proto"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// Logs is the column set of the otel_logs table.
+type Logs struct {
+	timestamp      *proto.ColDateTime64
+	traceID        proto.ColStr
+	spanID         proto.ColStr
+	traceFlags     proto.ColUInt8
+	severityText   *lowCard
+	severityNumber proto.ColUInt8
+	serviceName    *lowCard
+	body           proto.ColStr
+	resourceURL    *lowCard
+	resourceAttrs  *AttrMap
+	scopeURL       *lowCard
+	scopeName      proto.ColStr
+	scopeVersion   *lowCard
+	scopeAttrs     *AttrMap
+	logAttrs       *AttrMap
+	eventName      proto.ColStr
+
+	input proto.Input
+}
+
+// NewLogs returns an empty logs block.
+func NewLogs() *Logs {
+	l := &Logs{
+		timestamp: newDateTime64(), severityText: newLowCard(), serviceName: newLowCard(),
+		resourceURL: newLowCard(), resourceAttrs: NewAttrMap(), scopeURL: newLowCard(),
+		scopeVersion: newLowCard(), scopeAttrs: NewAttrMap(), logAttrs: NewAttrMap(),
+	}
+	l.input = proto.Input{
+		{Name: "Timestamp", Data: l.timestamp},
+		{Name: "TraceId", Data: &l.traceID},
+		{Name: "SpanId", Data: &l.spanID},
+		{Name: "TraceFlags", Data: &l.traceFlags},
+		{Name: "SeverityText", Data: l.severityText},
+		{Name: "SeverityNumber", Data: &l.severityNumber},
+		{Name: "ServiceName", Data: l.serviceName},
+		{Name: "Body", Data: &l.body},
+		{Name: "ResourceSchemaUrl", Data: l.resourceURL},
+		{Name: "ResourceAttributes", Data: l.resourceAttrs.Column()},
+		{Name: "ScopeSchemaUrl", Data: l.scopeURL},
+		{Name: "ScopeName", Data: &l.scopeName},
+		{Name: "ScopeVersion", Data: l.scopeVersion},
+		{Name: "ScopeAttributes", Data: l.scopeAttrs.Column()},
+		{Name: "LogAttributes", Data: l.logAttrs.Column()},
+		{Name: "EventName", Data: &l.eventName},
+	}
+	return l
+}
+
+// Append converts every log record of ld into rows.
+func (l *Logs) Append(ld plog.Logs) {
+	for _, rl := range ld.ResourceLogs().All() {
+		res := rl.Resource().Attributes()
+		service := serviceName(res)
+		for _, sl := range rl.ScopeLogs().All() {
+			for _, r := range sl.LogRecords().All() {
+				l.appendRecord(r, rl, sl, service)
+			}
+		}
+	}
+}
+
+func (l *Logs) appendRecord(r plog.LogRecord, rl plog.ResourceLogs, sl plog.ScopeLogs, service string) {
+	// Records without a timestamp use the observed time, as the contrib exporter does, so
+	// they still land in a sensible partition.
+	ts := r.Timestamp()
+	if ts == 0 {
+		ts = r.ObservedTimestamp()
+	}
+	scope := sl.Scope()
+	l.timestamp.AppendRaw(proto.DateTime64(ts))
+	appendTraceID(&l.traceID, r.TraceID())
+	appendSpanID(&l.spanID, r.SpanID())
+	l.traceFlags.Append(uint8(r.Flags()))
+	l.severityText.Append(r.SeverityText())
+	l.severityNumber.Append(uint8(r.SeverityNumber()))
+	l.serviceName.Append(service)
+	appendValueStr(&l.body, r.Body())
+	l.resourceURL.Append(rl.SchemaUrl())
+	l.resourceAttrs.Append(rl.Resource().Attributes())
+	l.scopeURL.Append(sl.SchemaUrl())
+	l.scopeName.Append(scope.Name())
+	l.scopeVersion.Append(scope.Version())
+	l.scopeAttrs.Append(scope.Attributes())
+	l.logAttrs.Append(r.Attributes())
+	l.eventName.Append(r.EventName())
+}
+
+// Rows is the number of records appended.
+func (l *Logs) Rows() int { return l.timestamp.Rows() }
+
+// Input returns the columns in insert order.
+func (l *Logs) Input() proto.Input { return l.input }
+
+// Reset empties the block, keeping capacity.
+func (l *Logs) Reset() {
+	for _, lc := range []*lowCard{l.severityText, l.serviceName, l.resourceURL, l.scopeURL, l.scopeVersion} {
+		clear(lc.Values)
+	}
+	for _, m := range []*AttrMap{l.resourceAttrs, l.scopeAttrs, l.logAttrs} {
+		m.Reset()
+	}
+	resetInput(l.input)
+}

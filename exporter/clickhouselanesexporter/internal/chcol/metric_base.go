@@ -1,0 +1,159 @@
+package chcol
+
+import (
+	"github.com/ClickHouse/ch-go/proto"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+)
+
+// metricBase holds the leading columns every metric table shares.
+type metricBase struct {
+	resourceAttrs *AttrMap
+	resourceURL   proto.ColStr
+	scopeName     proto.ColStr
+	scopeVersion  proto.ColStr
+	scopeAttrs    *AttrMap
+	scopeDropped  proto.ColUInt32
+	scopeURL      proto.ColStr
+	serviceName   *lowCard
+	metricName    *lowCard
+	description   proto.ColStr
+	unit          proto.ColStr
+	attrs         *AttrMap
+	startTime     proto.ColDateTime
+	time          proto.ColDateTime
+
+	input proto.Input
+}
+
+func (b *metricBase) init() {
+	b.resourceAttrs, b.scopeAttrs, b.attrs = NewAttrMap(), NewAttrMap(), NewAttrMap()
+	b.serviceName, b.metricName = newLowCard(), newLowCard()
+	b.input = proto.Input{
+		{Name: "ResourceAttributes", Data: b.resourceAttrs.Column()},
+		{Name: "ResourceSchemaUrl", Data: &b.resourceURL},
+		{Name: "ScopeName", Data: &b.scopeName},
+		{Name: "ScopeVersion", Data: &b.scopeVersion},
+		{Name: "ScopeAttributes", Data: b.scopeAttrs.Column()},
+		{Name: "ScopeDroppedAttrCount", Data: &b.scopeDropped},
+		{Name: "ScopeSchemaUrl", Data: &b.scopeURL},
+		{Name: "ServiceName", Data: b.serviceName},
+		{Name: "MetricName", Data: b.metricName},
+		{Name: "MetricDescription", Data: &b.description},
+		{Name: "MetricUnit", Data: &b.unit},
+		{Name: "Attributes", Data: b.attrs.Column()},
+		{Name: "StartTimeUnix", Data: &b.startTime},
+		{Name: "TimeUnix", Data: &b.time},
+	}
+}
+
+// metricContext is the resource, scope and metric a data point belongs to.
+type metricContext struct {
+	rm      pmetric.ResourceMetrics
+	sm      pmetric.ScopeMetrics
+	m       pmetric.Metric
+	service string
+}
+
+// appendBase adds the shared columns of one data point. Times are DateTime (whole seconds), as
+// in the contrib schema.
+func (b *metricBase) appendBase(mc *metricContext, attrs pcommon.Map, start, ts pcommon.Timestamp) {
+	scope := mc.sm.Scope()
+	b.resourceAttrs.Append(mc.rm.Resource().Attributes())
+	b.resourceURL.Append(mc.rm.SchemaUrl())
+	b.scopeName.Append(scope.Name())
+	b.scopeVersion.Append(scope.Version())
+	b.scopeAttrs.Append(scope.Attributes())
+	b.scopeDropped.Append(scope.DroppedAttributesCount())
+	b.scopeURL.Append(mc.sm.SchemaUrl())
+	b.serviceName.Append(mc.service)
+	b.metricName.Append(mc.m.Name())
+	b.description.Append(mc.m.Description())
+	b.unit.Append(mc.m.Unit())
+	b.attrs.Append(attrs)
+	b.startTime.AppendRaw(seconds(start))
+	b.time.AppendRaw(seconds(ts))
+}
+
+func seconds(ts pcommon.Timestamp) proto.DateTime { return proto.DateTime(uint64(ts) / 1e9) }
+
+// Rows is the number of data points appended.
+func (b *metricBase) Rows() int { return b.time.Rows() }
+
+// Input returns the columns in insert order.
+func (b *metricBase) Input() proto.Input { return b.input }
+
+// Reset empties the block, keeping capacity.
+func (b *metricBase) Reset() {
+	clear(b.serviceName.Values)
+	clear(b.metricName.Values)
+	for _, m := range []*AttrMap{b.resourceAttrs, b.scopeAttrs, b.attrs} {
+		m.Reset()
+	}
+	resetInput(b.input)
+}
+
+// exemplars are the Exemplars Nested columns.
+type exemplars struct {
+	attrs    *attrMapArray
+	time     *proto.ColArr[time64]
+	times    *proto.ColDateTime
+	value    *proto.ColArr[float64]
+	values   *proto.ColFloat64
+	spanID   *proto.ColArr[string]
+	spanIDs  *proto.ColStr
+	traceID  *proto.ColArr[string]
+	traceIDs *proto.ColStr
+}
+
+func newExemplars() *exemplars {
+	e := &exemplars{attrs: newAttrMapArray(), times: new(proto.ColDateTime), values: new(proto.ColFloat64),
+		spanIDs: new(proto.ColStr), traceIDs: new(proto.ColStr)}
+	e.time = proto.NewArray[time64](e.times)
+	e.value = proto.NewArray[float64](e.values)
+	e.spanID = proto.NewArray[string](e.spanIDs)
+	e.traceID = proto.NewArray[string](e.traceIDs)
+	return e
+}
+
+func (e *exemplars) columns() proto.Input {
+	return proto.Input{
+		{Name: "Exemplars.FilteredAttributes", Data: e.attrs.col},
+		{Name: "Exemplars.TimeUnix", Data: e.time},
+		{Name: "Exemplars.Value", Data: e.value},
+		{Name: "Exemplars.SpanId", Data: e.spanID},
+		{Name: "Exemplars.TraceId", Data: e.traceID},
+	}
+}
+
+func (e *exemplars) append(s pmetric.ExemplarSlice) {
+	for _, x := range s.All() {
+		e.attrs.appendElem(x.FilteredAttributes())
+		e.times.AppendRaw(seconds(x.Timestamp()))
+		e.values.Append(exemplarValue(x))
+		appendSpanID(e.spanIDs, x.SpanID())
+		appendTraceID(e.traceIDs, x.TraceID())
+	}
+	n := uint64(e.times.Rows())
+	e.time.Offsets = append(e.time.Offsets, n)
+	e.value.Offsets = append(e.value.Offsets, n)
+	e.spanID.Offsets = append(e.spanID.Offsets, n)
+	e.traceID.Offsets = append(e.traceID.Offsets, n)
+	e.attrs.closeRow()
+}
+
+func (e *exemplars) reset() { clear(e.attrs.maps.keys.Values) }
+
+func exemplarValue(x pmetric.Exemplar) float64 {
+	if x.ValueType() == pmetric.ExemplarValueTypeInt {
+		return float64(x.IntValue())
+	}
+	return x.DoubleValue()
+}
+
+func numberValue(dp pmetric.NumberDataPoint) float64 {
+	if dp.ValueType() == pmetric.NumberDataPointValueTypeInt {
+		return float64(dp.IntValue())
+	}
+	return dp.DoubleValue()
+}

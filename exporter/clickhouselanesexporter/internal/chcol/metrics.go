@@ -1,0 +1,198 @@
+package chcol
+
+import (
+	"github.com/ClickHouse/ch-go/proto"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+)
+
+// Gauge is the column set of otel_metrics_gauge.
+type Gauge struct {
+	metricBase
+	value proto.ColFloat64
+	flags proto.ColUInt32
+	ex    *exemplars
+}
+
+func newGauge() *Gauge {
+	g := &Gauge{ex: newExemplars()}
+	g.init()
+	g.input = append(g.input, proto.InputColumn{Name: "Value", Data: &g.value},
+		proto.InputColumn{Name: "Flags", Data: &g.flags})
+	g.input = append(g.input, g.ex.columns()...)
+	return g
+}
+
+func (g *Gauge) append(mc *metricContext, dp pmetric.NumberDataPoint) {
+	g.appendBase(mc, dp.Attributes(), dp.StartTimestamp(), dp.Timestamp())
+	g.value.Append(numberValue(dp))
+	g.flags.Append(uint32(dp.Flags()))
+	g.ex.append(dp.Exemplars())
+}
+
+// Reset empties the block, keeping capacity.
+func (g *Gauge) Reset() { g.ex.reset(); g.metricBase.Reset() }
+
+// Sum is the column set of otel_metrics_sum.
+type Sum struct {
+	Gauge
+	temporality proto.ColInt32
+	monotonic   proto.ColBool
+}
+
+func newSum() *Sum {
+	s := &Sum{Gauge: *newGauge()}
+	// Rebuild the input: the copied Gauge's input points at the original's columns.
+	s.init()
+	s.input = append(s.input, proto.InputColumn{Name: "Value", Data: &s.value},
+		proto.InputColumn{Name: "Flags", Data: &s.flags})
+	s.input = append(s.input, s.ex.columns()...)
+	s.input = append(s.input, proto.InputColumn{Name: "AggregationTemporality", Data: &s.temporality},
+		proto.InputColumn{Name: "IsMonotonic", Data: &s.monotonic})
+	return s
+}
+
+// Histogram is the column set of otel_metrics_histogram.
+type Histogram struct {
+	metricBase
+	count       proto.ColUInt64
+	sum         proto.ColFloat64
+	buckets     *proto.ColArr[uint64]
+	bounds      *proto.ColArr[float64]
+	ex          *exemplars
+	flags       proto.ColUInt32
+	min, max    proto.ColFloat64
+	temporality proto.ColInt32
+}
+
+func newHistogram() *Histogram {
+	h := &Histogram{ex: newExemplars(), buckets: proto.NewArray[uint64](new(proto.ColUInt64)),
+		bounds: proto.NewArray[float64](new(proto.ColFloat64))}
+	h.init()
+	h.input = append(h.input,
+		proto.InputColumn{Name: "Count", Data: &h.count},
+		proto.InputColumn{Name: "Sum", Data: &h.sum},
+		proto.InputColumn{Name: "BucketCounts", Data: h.buckets},
+		proto.InputColumn{Name: "ExplicitBounds", Data: h.bounds})
+	h.input = append(h.input, h.ex.columns()...)
+	h.input = append(h.input,
+		proto.InputColumn{Name: "Flags", Data: &h.flags},
+		proto.InputColumn{Name: "Min", Data: &h.min},
+		proto.InputColumn{Name: "Max", Data: &h.max},
+		proto.InputColumn{Name: "AggregationTemporality", Data: &h.temporality})
+	return h
+}
+
+// Reset empties the block, keeping capacity.
+func (h *Histogram) Reset() { h.ex.reset(); h.metricBase.Reset() }
+
+func (h *Histogram) append(mc *metricContext, dp pmetric.HistogramDataPoint, t pmetric.AggregationTemporality) {
+	h.appendBase(mc, dp.Attributes(), dp.StartTimestamp(), dp.Timestamp())
+	h.count.Append(dp.Count())
+	h.sum.Append(dp.Sum())
+	h.buckets.Append(dp.BucketCounts().AsRaw())
+	h.bounds.Append(dp.ExplicitBounds().AsRaw())
+	h.ex.append(dp.Exemplars())
+	h.flags.Append(uint32(dp.Flags()))
+	h.min.Append(dp.Min())
+	h.max.Append(dp.Max())
+	h.temporality.Append(int32(t))
+}
+
+// ExpHistogram is the column set of otel_metrics_exponential_histogram.
+type ExpHistogram struct {
+	metricBase
+	count       proto.ColUInt64
+	sum         proto.ColFloat64
+	scale       proto.ColInt32
+	zeroCount   proto.ColUInt64
+	posOffset   proto.ColInt32
+	posBuckets  *proto.ColArr[uint64]
+	negOffset   proto.ColInt32
+	negBuckets  *proto.ColArr[uint64]
+	ex          *exemplars
+	flags       proto.ColUInt32
+	min, max    proto.ColFloat64
+	temporality proto.ColInt32
+}
+
+func newExpHistogram() *ExpHistogram {
+	h := &ExpHistogram{ex: newExemplars(), posBuckets: proto.NewArray[uint64](new(proto.ColUInt64)),
+		negBuckets: proto.NewArray[uint64](new(proto.ColUInt64))}
+	h.init()
+	h.input = append(h.input,
+		proto.InputColumn{Name: "Count", Data: &h.count},
+		proto.InputColumn{Name: "Sum", Data: &h.sum},
+		proto.InputColumn{Name: "Scale", Data: &h.scale},
+		proto.InputColumn{Name: "ZeroCount", Data: &h.zeroCount},
+		proto.InputColumn{Name: "PositiveOffset", Data: &h.posOffset},
+		proto.InputColumn{Name: "PositiveBucketCounts", Data: h.posBuckets},
+		proto.InputColumn{Name: "NegativeOffset", Data: &h.negOffset},
+		proto.InputColumn{Name: "NegativeBucketCounts", Data: h.negBuckets})
+	h.input = append(h.input, h.ex.columns()...)
+	h.input = append(h.input,
+		proto.InputColumn{Name: "Flags", Data: &h.flags},
+		proto.InputColumn{Name: "Min", Data: &h.min},
+		proto.InputColumn{Name: "Max", Data: &h.max},
+		proto.InputColumn{Name: "AggregationTemporality", Data: &h.temporality})
+	return h
+}
+
+// Reset empties the block, keeping capacity.
+func (h *ExpHistogram) Reset() { h.ex.reset(); h.metricBase.Reset() }
+
+func (h *ExpHistogram) append(mc *metricContext, dp pmetric.ExponentialHistogramDataPoint, t pmetric.AggregationTemporality) {
+	h.appendBase(mc, dp.Attributes(), dp.StartTimestamp(), dp.Timestamp())
+	h.count.Append(dp.Count())
+	h.sum.Append(dp.Sum())
+	h.scale.Append(dp.Scale())
+	h.zeroCount.Append(dp.ZeroCount())
+	h.posOffset.Append(dp.Positive().Offset())
+	h.posBuckets.Append(dp.Positive().BucketCounts().AsRaw())
+	h.negOffset.Append(dp.Negative().Offset())
+	h.negBuckets.Append(dp.Negative().BucketCounts().AsRaw())
+	h.ex.append(dp.Exemplars())
+	h.flags.Append(uint32(dp.Flags()))
+	h.min.Append(dp.Min())
+	h.max.Append(dp.Max())
+	h.temporality.Append(int32(t))
+}
+
+// Summary is the column set of otel_metrics_summary.
+type Summary struct {
+	metricBase
+	count     proto.ColUInt64
+	sum       proto.ColFloat64
+	quantile  *proto.ColArr[float64]
+	quantiles *proto.ColFloat64
+	value     *proto.ColArr[float64]
+	values    *proto.ColFloat64
+	flags     proto.ColUInt32
+}
+
+func newSummary() *Summary {
+	s := &Summary{quantiles: new(proto.ColFloat64), values: new(proto.ColFloat64)}
+	s.quantile = proto.NewArray[float64](s.quantiles)
+	s.value = proto.NewArray[float64](s.values)
+	s.init()
+	s.input = append(s.input,
+		proto.InputColumn{Name: "Count", Data: &s.count},
+		proto.InputColumn{Name: "Sum", Data: &s.sum},
+		proto.InputColumn{Name: "ValueAtQuantiles.Quantile", Data: s.quantile},
+		proto.InputColumn{Name: "ValueAtQuantiles.Value", Data: s.value},
+		proto.InputColumn{Name: "Flags", Data: &s.flags})
+	return s
+}
+
+func (s *Summary) append(mc *metricContext, dp pmetric.SummaryDataPoint) {
+	s.appendBase(mc, dp.Attributes(), dp.StartTimestamp(), dp.Timestamp())
+	s.count.Append(dp.Count())
+	s.sum.Append(dp.Sum())
+	for _, q := range dp.QuantileValues().All() {
+		s.quantiles.Append(q.Quantile())
+		s.values.Append(q.Value())
+	}
+	n := uint64(s.quantiles.Rows())
+	s.quantile.Offsets = append(s.quantile.Offsets, n)
+	s.value.Offsets = append(s.value.Offsets, n)
+	s.flags.Append(uint32(dp.Flags()))
+}

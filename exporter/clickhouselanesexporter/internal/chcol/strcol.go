@@ -1,0 +1,55 @@
+package chcol
+
+import (
+	"encoding/hex"
+
+	"github.com/ClickHouse/ch-go/proto"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// appendStr appends one row written by fill straight into the column's buffer, so formatted
+// values (numbers, hex ids) need no intermediate string.
+func appendStr(c *proto.ColStr, fill func([]byte) []byte) {
+	start := len(c.Buf)
+	c.Buf = fill(c.Buf)
+	c.Pos = append(c.Pos, proto.Position{Start: start, End: len(c.Buf)})
+}
+
+// appendValueStr appends v formatted as appendValue does.
+func appendValueStr(c *proto.ColStr, v pcommon.Value) {
+	start := len(c.Buf)
+	c.Buf = appendValue(c.Buf, v)
+	c.Pos = append(c.Pos, proto.Position{Start: start, End: len(c.Buf)})
+}
+
+// appendTraceID appends the lowercase hex of id, or "" for the all-zero (invalid) id, as the
+// contrib exporter does.
+func appendTraceID(c *proto.ColStr, id pcommon.TraceID) {
+	start := len(c.Buf)
+	if !id.IsEmpty() {
+		c.Buf = hex.AppendEncode(c.Buf, id[:])
+	}
+	c.Pos = append(c.Pos, proto.Position{Start: start, End: len(c.Buf)})
+}
+
+// appendSpanID is appendTraceID for span ids.
+func appendSpanID(c *proto.ColStr, id pcommon.SpanID) {
+	start := len(c.Buf)
+	if !id.IsEmpty() {
+		c.Buf = hex.AppendEncode(c.Buf, id[:])
+	}
+	c.Pos = append(c.Pos, proto.Position{Start: start, End: len(c.Buf)})
+}
+
+// lowCard is a LowCardinality(String) column. ch-go builds the dictionary at encode time; rows
+// hold strings that already live in pdata, so appending copies no bytes.
+type lowCard = proto.ColLowCardinality[string]
+
+func newLowCard() *lowCard { return proto.NewLowCardinality[string](new(proto.ColStr)) }
+
+// resetLowCard drops the row strings too, so a reused block does not pin the previous batch's
+// pdata in memory.
+func resetLowCard(c *lowCard) {
+	clear(c.Values)
+	c.Reset()
+}

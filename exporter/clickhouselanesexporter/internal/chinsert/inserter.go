@@ -1,0 +1,133 @@
+package chinsert
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/ClickHouse/ch-go"
+	"github.com/ClickHouse/ch-go/proto"
+	"go.uber.org/zap"
+)
+
+// Inserter owns one connection. It is not safe for concurrent use.
+type Inserter struct {
+	opts   Options
+	client *ch.Client
+	next   int // index of the address to try first on the next dial
+	hash   hasher
+}
+
+// New returns an Inserter; nothing is dialled until first use.
+func New(opts Options) *Inserter { return &Inserter{opts: opts} }
+
+// conn returns the live connection, dialling one if there is none.
+func (in *Inserter) conn(ctx context.Context) (*ch.Client, error) {
+	if in.client != nil && !in.client.IsClosed() {
+		return in.client, nil
+	}
+	var errs []error
+	for range in.opts.Addrs {
+		addr := in.opts.Addrs[in.next%len(in.opts.Addrs)]
+		c, err := ch.Dial(ctx, in.chOptions(addr))
+		if err == nil {
+			in.client = c
+			return c, nil
+		}
+		// Try the next host first next time too: a dead primary should not cost a dial
+		// timeout on every reconnect.
+		in.next++
+		errs = append(errs, fmt.Errorf("dial %s: %w", addr, err))
+	}
+	return nil, errors.Join(errs...)
+}
+
+func (in *Inserter) chOptions(addr string) ch.Options {
+	o := in.opts
+	return ch.Options{
+		Logger: zap.NewNop(), Address: addr, Database: o.Database, User: o.User,
+		Password: o.Password, Compression: o.Compression, ClientName: o.ClientName,
+		DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout, TLS: o.TLS,
+		Dialer: &net.Dialer{Timeout: o.DialTimeout},
+	}
+}
+
+// drop closes the connection after an error: after a failed query the protocol state is
+// unknown, and a fresh connection is cheap next to a retried insert.
+func (in *Inserter) drop() {
+	if in.client != nil {
+		_ = in.client.Close()
+		in.client = nil
+	}
+}
+
+// Close closes the connection, if any.
+func (in *Inserter) Close() error {
+	if in.client == nil {
+		return nil
+	}
+	err := in.client.Close()
+	in.client = nil
+	return err
+}
+
+// ServerVersion dials if needed and reports the server's major and minor version.
+func (in *Inserter) ServerVersion(ctx context.Context) (major, minor int, err error) {
+	c, err := in.conn(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	s := c.ServerInfo()
+	return s.Major, s.Minor, nil
+}
+
+// Exec runs a statement that returns no rows (DDL).
+func (in *Inserter) Exec(ctx context.Context, sql string) error {
+	c, err := in.conn(ctx)
+	if err != nil {
+		return err
+	}
+	if err := c.Do(ctx, ch.Query{Body: sql}); err != nil {
+		in.drop()
+		return err
+	}
+	return nil
+}
+
+// Insert sends in as one block with query (an INSERT ... VALUES). The settings make the insert
+// synchronous unless AsyncInsert is set, and carry a deduplication token when Deduplicate is.
+func (in *Inserter) Insert(ctx context.Context, query string, input proto.Input) error {
+	c, err := in.conn(ctx)
+	if err != nil {
+		return err
+	}
+	q := ch.Query{Body: query, Input: input, Settings: in.settings(input)}
+	if err := c.Do(ctx, q); err != nil {
+		in.drop()
+		return err
+	}
+	return nil
+}
+
+func (in *Inserter) settings(input proto.Input) []ch.Setting {
+	s := make([]ch.Setting, 0, 4)
+	if in.opts.AsyncInsert {
+		s = append(s, ch.Setting{Key: "async_insert", Value: "1"},
+			ch.Setting{Key: "wait_for_async_insert", Value: boolSetting(in.opts.WaitForAsyncInsert)},
+			ch.Setting{Key: "async_insert_deduplicate", Value: boolSetting(in.opts.Deduplicate)})
+	} else {
+		s = append(s, ch.Setting{Key: "async_insert", Value: "0"})
+	}
+	if in.opts.Deduplicate {
+		s = append(s, ch.Setting{Key: "insert_deduplication_token", Value: in.hash.token(input)})
+	}
+	return s
+}
+
+func boolSetting(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}

@@ -1,0 +1,73 @@
+package clickhouselanesexporter
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chcol"
+	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chinsert"
+)
+
+// insertPath is everything one writer needs to put rows into ClickHouse: one connection and one
+// reusable column block per table it writes. A lane owns one; the synchronous data path keeps a
+// pool of them. Not safe for concurrent use.
+type insertPath struct {
+	ins    *chinsert.Inserter
+	tables []*tableWriter
+}
+
+// tableWriter is one table's block and its precomputed INSERT statement.
+type tableWriter struct {
+	name  string
+	query string
+	block chcol.Block
+}
+
+func newTableWriter(database, table string, block chcol.Block) *tableWriter {
+	return &tableWriter{
+		name:  table,
+		query: chcol.InsertQuery(quotedTable(database, table), block.Input()),
+		block: block,
+	}
+}
+
+// insertResult reports one table's insert to the caller's telemetry.
+type insertResult struct {
+	table    string
+	rows     int
+	duration time.Duration
+	err      error
+}
+
+// flush inserts every non-empty block, each attempt bounded by timeout, and resets the blocks
+// whatever happens: the caller still holds the pdata and retries from it. It stops at the first
+// failure, so the caller sees one error; tables already written are not rewritten by a retry
+// when deduplication is on (same content, same token).
+func (p *insertPath) flush(ctx context.Context, timeout time.Duration, report func(insertResult)) error {
+	defer p.reset()
+	for _, t := range p.tables {
+		rows := t.block.Rows()
+		if rows == 0 {
+			continue
+		}
+		start := time.Now()
+		actx, cancel := context.WithTimeout(ctx, timeout)
+		err := p.ins.Insert(actx, t.query, t.block.Input())
+		cancel()
+		if err != nil {
+			err = fmt.Errorf("insert into %s: %w", t.name, err)
+		}
+		report(insertResult{table: t.name, rows: rows, duration: time.Since(start), err: err})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *insertPath) reset() {
+	for _, t := range p.tables {
+		t.block.Reset()
+	}
+}

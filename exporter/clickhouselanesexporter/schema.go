@@ -1,0 +1,43 @@
+package clickhouselanesexporter
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chinsert"
+	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chschema"
+)
+
+// createSchema runs the DDL for every table, choosing skip indexes by the server's version.
+// The connection's default database may not exist yet, so every statement names its database.
+func createSchema(ctx context.Context, ins *chinsert.Inserter, cfg *Config) error {
+	major, minor, err := ins.ServerVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	for _, s := range chschema.Statements(cfg.schemaOptions(chschema.TextIndexesSupported(major, minor))) {
+		if err := ins.Exec(ctx, s.SQL); err != nil {
+			return fmt.Errorf("create %s: %w", s.Name, err)
+		}
+	}
+	return nil
+}
+
+func (c *Config) schemaOptions(textIndexes bool) chschema.Options {
+	return chschema.Options{
+		Database: c.Database,
+		Tables: chschema.Tables{
+			Logs: c.LogsTableName, Traces: c.TracesTableName,
+			Gauge: c.MetricsTables.Gauge.Name, Sum: c.MetricsTables.Sum.Name,
+			Histogram: c.MetricsTables.Histogram.Name, ExponentialHistogram: c.MetricsTables.ExponentialHistogram.Name,
+			Summary: c.MetricsTables.Summary.Name,
+		},
+		Cluster: c.ClusterName, Engine: c.TableEngine.Name, EngineParams: c.TableEngine.Params,
+		TTL: c.TTL, TextIndexes: textIndexes, DedupWindow: c.DeduplicationWindow,
+	}
+}
+
+// quotedTable is `database`.`table`.
+func quotedTable(database, table string) string {
+	return chschema.Ident(database) + "." + chschema.Ident(table)
+}
