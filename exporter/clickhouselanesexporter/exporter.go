@@ -41,26 +41,28 @@ func newExporter[T any](set exporter.Settings, cfg *Config, sig signal[T]) (*chE
 	}, nil
 }
 
-// start connects, creates the schema if configured, and fills the pool of insert paths. The
-// first path keeps the connection used for the DDL; the others dial on first use.
+// start creates the schema if configured and fills the pool of insert paths, which dial on
+// first use (so a ClickHouse that is down at start only fails start when schema creation needs
+// it).
 func (e *chExporter[T]) start(ctx context.Context, _ component.Host) error {
 	opts, err := e.cfg.insertOptions(ctx)
 	if err != nil {
 		return err
 	}
-	first := chinsert.New(opts)
 	if e.cfg.CreateSchema {
-		if err := createSchema(ctx, first, e.cfg); err != nil {
-			return errors.Join(err, first.Close())
+		// The database may not exist yet, so the DDL connection uses the server's default
+		// database; every statement names its own.
+		ddlOpts := opts
+		ddlOpts.Database = ""
+		ddl := chinsert.New(ddlOpts)
+		err := createSchema(ctx, ddl, e.cfg)
+		if err = errors.Join(err, ddl.Close()); err != nil {
+			return err
 		}
 	}
 	e.paths = make(chan *insertPath, e.cfg.PoolSize)
-	for i := range e.cfg.PoolSize {
-		ins := first
-		if i > 0 {
-			ins = chinsert.New(opts)
-		}
-		e.paths <- &insertPath{ins: ins, tables: e.sig.tables(e.cfg)}
+	for range e.cfg.PoolSize {
+		e.paths <- &insertPath{ins: chinsert.New(opts), tables: e.sig.tables(e.cfg)}
 	}
 	return nil
 }
