@@ -44,6 +44,21 @@ type AdmissionConfig struct {
 	MaxWait time.Duration `mapstructure:"max_wait"`
 	// RetryAfter is the hint sent with refusals (whole seconds, at least 1s).
 	RetryAfter time.Duration `mapstructure:"retry_after"`
+	// Tenant enables per-tenant shares of the limits above.
+	Tenant TenantConfig `mapstructure:"tenant"`
+}
+
+// TenantConfig names the client metadata key that identifies a tenant and what one tenant
+// may hold. The key is read from client metadata, so the transports need
+// include_metadata: true.
+type TenantConfig struct {
+	// MetadataKey is the client metadata key, e.g. X-Scope-OrgID ("" disables tenants).
+	MetadataKey string `mapstructure:"metadata_key"`
+	// MaxShare is the fraction (0, 1] of max_inflight_requests and max_inflight_bytes one
+	// tenant may hold while others want in; 1 means no share limit.
+	MaxShare float64 `mapstructure:"max_share"`
+	// MaxTenants caps the tenants tracked separately; beyond it they share one bucket.
+	MaxTenants int `mapstructure:"max_tenants"`
 }
 
 var _ component.Config = (*Config)(nil)
@@ -70,5 +85,26 @@ func (c *Config) Validate() error {
 	if a.RetryAfter < time.Second || a.RetryAfter%time.Second != 0 {
 		errs = append(errs, fmt.Errorf("admission.retry_after must be whole seconds and at least 1s, found %s", a.RetryAfter))
 	}
+	errs = append(errs, c.validateTenant()...)
 	return errors.Join(errs...)
+}
+
+func (c *Config) validateTenant() []error {
+	t := c.Admission.Tenant
+	var errs []error
+	if t.MetadataKey == "" {
+		return nil
+	}
+	if t.MaxShare <= 0 || t.MaxShare > 1 {
+		errs = append(errs, fmt.Errorf("admission.tenant.max_share must be in (0, 1], found %v", t.MaxShare))
+	}
+	if t.MaxTenants < 1 {
+		errs = append(errs, fmt.Errorf("admission.tenant.max_tenants must be at least 1, found %d", t.MaxTenants))
+	}
+	grpcMeta := c.Protocols.GRPC.HasValue() && c.Protocols.GRPC.Get().IncludeMetadata
+	httpMeta := c.Protocols.HTTP.HasValue() && c.Protocols.HTTP.Get().ServerConfig.IncludeMetadata
+	if !grpcMeta && !httpMeta {
+		errs = append(errs, fmt.Errorf("admission.tenant.metadata_key %q needs include_metadata: true on grpc or http", t.MetadataKey))
+	}
+	return errs
 }

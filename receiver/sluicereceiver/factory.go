@@ -14,6 +14,10 @@ import (
 	"github.com/sluicehq/sluice/receiver/sluicereceiver/internal/metadata"
 )
 
+// receivers holds one receiver per *Config: the collector passes the same pointer to every
+// signal's create function.
+var receivers shared[*Config, *otlpReceiver]
+
 // NewFactory creates the factory of the sluice receiver.
 func NewFactory() receiver.Factory {
 	return receiver.NewFactory(
@@ -46,24 +50,39 @@ func createDefaultConfig() component.Config {
 			MaxWaitingRequests:  0,
 			MaxWait:             0,
 			RetryAfter:          time.Second,
+			Tenant:              TenantConfig{MaxShare: 1, MaxTenants: 100},
 		},
 	}
 }
 
-func createTraces(_ context.Context, _ receiver.Settings, _ component.Config, _ consumer.Traces) (receiver.Traces, error) {
-	return nopReceiver{}, nil
+func create(set receiver.Settings, cfg component.Config) (*sharedEntry[*otlpReceiver], error) {
+	c := cfg.(*Config)
+	return receivers.getOrAdd(c, func() (*otlpReceiver, error) { return newReceiver(c, set) })
 }
 
-func createMetrics(_ context.Context, _ receiver.Settings, _ component.Config, _ consumer.Metrics) (receiver.Metrics, error) {
-	return nopReceiver{}, nil
+func createTraces(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Traces) (receiver.Traces, error) {
+	e, err := create(set, cfg)
+	if err != nil {
+		return nil, err
+	}
+	e.value.traces = newTracesSignal(e.value, next)
+	return e, nil
 }
 
-func createLogs(_ context.Context, _ receiver.Settings, _ component.Config, _ consumer.Logs) (receiver.Logs, error) {
-	return nopReceiver{}, nil
+func createMetrics(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Metrics) (receiver.Metrics, error) {
+	e, err := create(set, cfg)
+	if err != nil {
+		return nil, err
+	}
+	e.value.metrics = newMetricsSignal(e.value, next)
+	return e, nil
 }
 
-// nopReceiver stands in until the data path lands.
-type nopReceiver struct{}
-
-func (nopReceiver) Start(context.Context, component.Host) error { return nil }
-func (nopReceiver) Shutdown(context.Context) error             { return nil }
+func createLogs(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Logs) (receiver.Logs, error) {
+	e, err := create(set, cfg)
+	if err != nil {
+		return nil, err
+	}
+	e.value.logs = newLogsSignal(e.value, next)
+	return e, nil
+}

@@ -1,0 +1,64 @@
+package sluicereceiver
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/collector/client"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/sluicehq/sluice/internal/admission"
+	"github.com/sluicehq/sluice/internal/backpressure"
+)
+
+// admit passes a request of n decoded bytes through the gate. On refusal it returns the
+// response owed to the client and a nil release.
+func (r *otlpReceiver) admit(ctx context.Context, sig, transport string, n int64) (func(), backpressure.Response) {
+	tenant := r.tenant(ctx)
+	start := time.Now()
+	rel, reason, err := r.gate.Acquire(ctx, tenant, n)
+	r.telemetry.SluiceReceiverAdmissionWaitDuration.Record(ctx, time.Since(start).Seconds(),
+		metric.WithAttributes(attribute.String("signal", sig), attribute.String("transport", transport)))
+	if err != nil {
+		return nil, r.refusal(reason, tenant, n)
+	}
+	r.telemetry.SluiceReceiverInflightRequests.Add(ctx, 1)
+	r.telemetry.SluiceReceiverInflightBytes.Add(ctx, n)
+	return func() {
+		rel()
+		r.telemetry.SluiceReceiverInflightRequests.Add(context.Background(), -1)
+		r.telemetry.SluiceReceiverInflightBytes.Add(context.Background(), -n)
+	}, backpressure.OK
+}
+
+// refusal words the gate's answer for the client, naming the setting that refused it.
+func (r *otlpReceiver) refusal(reason admission.Reason, tenant string, n int64) backpressure.Response {
+	a := r.cfg.Admission
+	switch reason {
+	case admission.ReasonTooLarge:
+		return backpressure.TooLarge(fmt.Sprintf(
+			"request of %d bytes can never be admitted: over admission.max_inflight_bytes (%d) or the tenant share of it", n, a.MaxInflightBytes))
+	case admission.ReasonInflightBytes:
+		return backpressure.Refused(backpressure.ReasonInflightBytes, fmt.Sprintf(
+			"receiver overloaded: %d bytes would exceed admission.max_inflight_bytes (%d)", n, a.MaxInflightBytes), a.RetryAfter)
+	case admission.ReasonTenantShare:
+		return backpressure.Refused(backpressure.ReasonTenantShare, fmt.Sprintf(
+			"tenant %q is over its share (admission.tenant.max_share %v)", tenant, a.Tenant.MaxShare), a.RetryAfter)
+	}
+	return backpressure.Refused(backpressure.ReasonOverloaded, fmt.Sprintf(
+		"receiver overloaded: admission.max_inflight_requests (%d) in flight", a.MaxInflightRequests), a.RetryAfter)
+}
+
+// tenant reads the tenant key from client metadata (needs include_metadata: true).
+func (r *otlpReceiver) tenant(ctx context.Context) string {
+	key := r.cfg.Admission.Tenant.MetadataKey
+	if key == "" {
+		return ""
+	}
+	if v := client.FromContext(ctx).Metadata.Get(key); len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}

@@ -1,0 +1,73 @@
+package sluicereceiver
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+	"go.uber.org/zap"
+
+	"github.com/sluicehq/sluice/internal/backpressure"
+)
+
+// finish records a request's outcome: metrics always; for errors also the span status with
+// a description and a rate-limited log line.
+func (r *otlpReceiver) finish(ctx context.Context, sig, transport string, start time.Time, out backpressure.Response) {
+	outcome := "accepted"
+	if out.IsError() {
+		outcome = "refused"
+	}
+	r.telemetry.SluiceReceiverRequests.Add(ctx, 1, metric.WithAttributes(
+		attribute.String("outcome", outcome), attribute.String("reason", string(out.Reason)),
+		attribute.String("signal", sig), attribute.String("transport", transport)))
+	r.telemetry.SluiceReceiverRequestDuration.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(
+		attribute.String("outcome", outcome), attribute.String("signal", sig), attribute.String("transport", transport)))
+	if !out.IsError() {
+		return
+	}
+	trace.SpanFromContext(ctx).SetStatus(codes.Error, out.Message)
+	r.refusals.log(out, sig, transport)
+}
+
+// refusalLog writes at most one line per reason per interval, counting what it skipped, so
+// a flood of refusals cannot become a flood of logs.
+type refusalLog struct {
+	logger   *zap.Logger
+	interval time.Duration
+
+	mu         sync.Mutex
+	last       map[backpressure.Reason]time.Time // guarded by mu
+	suppressed map[backpressure.Reason]int       // guarded by mu
+}
+
+func newRefusalLog(logger *zap.Logger) *refusalLog {
+	return &refusalLog{
+		logger:     logger,
+		interval:   time.Second,
+		last:       make(map[backpressure.Reason]time.Time),
+		suppressed: make(map[backpressure.Reason]int),
+	}
+}
+
+func (l *refusalLog) log(out backpressure.Response, sig, transport string) {
+	now := time.Now()
+	l.mu.Lock()
+	if now.Sub(l.last[out.Reason]) < l.interval {
+		l.suppressed[out.Reason]++
+		l.mu.Unlock()
+		return
+	}
+	l.last[out.Reason] = now
+	skipped := l.suppressed[out.Reason]
+	l.suppressed[out.Reason] = 0
+	l.mu.Unlock()
+	// Logged outside the lock: the logger may block on its sink.
+	l.logger.Warn("request refused",
+		zap.String("reason", string(out.Reason)), zap.Int("status", out.HTTPStatus),
+		zap.String("signal", sig), zap.String("transport", transport),
+		zap.String("message", out.Message), zap.Int("suppressed_since_last", skipped))
+}

@@ -1,0 +1,117 @@
+package sluicereceiver
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"google.golang.org/grpc"
+
+	"github.com/sluicehq/sluice/internal/admission"
+	"github.com/sluicehq/sluice/receiver/sluicereceiver/internal/metadata"
+)
+
+// otlpReceiver serves OTLP over gRPC and HTTP for whichever signals were created, behind one
+// admission gate shared by both transports.
+type otlpReceiver struct {
+	cfg       *Config
+	settings  receiver.Settings
+	gate      *admission.Gate
+	telemetry *metadata.TelemetryBuilder
+	obsGRPC   *receiverhelper.ObsReport
+	obsHTTP   *receiverhelper.ObsReport
+	logs      *logsSignal // set by the factory before Start; nil when not in a pipeline
+	metrics   *metricsSignal
+	traces    *tracesSignal
+	refusals  *refusalLog
+
+	grpcServer *grpc.Server
+	httpServer *http.Server
+	serving    sync.WaitGroup // the Serve goroutines
+}
+
+func newReceiver(cfg *Config, set receiver.Settings) (*otlpReceiver, error) {
+	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	obsGRPC, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
+		ReceiverID: set.ID, Transport: "grpc", ReceiverCreateSettings: set,
+	})
+	if err != nil {
+		return nil, err
+	}
+	obsHTTP, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
+		ReceiverID: set.ID, Transport: "http", ReceiverCreateSettings: set,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &otlpReceiver{
+		cfg:       cfg,
+		settings:  set,
+		gate:      admission.New(gateConfig(cfg.Admission)),
+		telemetry: tb,
+		obsGRPC:   obsGRPC,
+		obsHTTP:   obsHTTP,
+		refusals:  newRefusalLog(set.Logger),
+	}, nil
+}
+
+func gateConfig(a AdmissionConfig) admission.Config {
+	c := admission.Config{
+		MaxRequests: a.MaxInflightRequests,
+		MaxBytes:    a.MaxInflightBytes,
+		MaxWaiting:  a.MaxWaitingRequests,
+		MaxWait:     a.MaxWait,
+	}
+	if a.Tenant.MetadataKey != "" {
+		c.TenantShare = a.Tenant.MaxShare
+		c.MaxTenants = a.Tenant.MaxTenants
+	}
+	return c
+}
+
+// Start opens the enabled listeners. On a partial failure it closes what it opened.
+func (r *otlpReceiver) Start(ctx context.Context, host component.Host) error {
+	if r.cfg.Protocols.GRPC.HasValue() {
+		if err := r.startGRPC(ctx, host); err != nil {
+			return errors.Join(err, r.Shutdown(ctx))
+		}
+	}
+	if r.cfg.Protocols.HTTP.HasValue() {
+		if err := r.startHTTP(ctx, host); err != nil {
+			return errors.Join(err, r.Shutdown(ctx))
+		}
+	}
+	return nil
+}
+
+// Shutdown stops accepting, waits for requests in flight (bounded by ctx for HTTP) and for
+// the serving goroutines. It is safe without Start.
+func (r *otlpReceiver) Shutdown(ctx context.Context) error {
+	var err error
+	if r.httpServer != nil {
+		err = r.httpServer.Shutdown(ctx)
+	}
+	if r.grpcServer != nil {
+		r.grpcServer.GracefulStop()
+	}
+	r.serving.Wait()
+	r.telemetry.Shutdown()
+	return err
+}
+
+// serve runs a server's accept loop in an owned goroutine; a failure is reported to the host.
+func (r *otlpReceiver) serve(host component.Host, run func() error, closed error) {
+	r.serving.Go(func() {
+		if err := run(); err != nil && !errors.Is(err, closed) {
+			componentstatus.ReportStatus(host, componentstatus.NewFatalErrorEvent(err))
+		}
+	})
+}

@@ -1,0 +1,94 @@
+package sluicereceiver
+
+import (
+	"errors"
+	"context"
+
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
+)
+
+type (
+	tracesSignal  = signal[ptraceotlp.ExportRequest, ptraceotlp.ExportResponse]
+	metricsSignal = signal[pmetricotlp.ExportRequest, pmetricotlp.ExportResponse]
+	logsSignal    = signal[plogotlp.ExportRequest, plogotlp.ExportResponse]
+)
+
+func newTracesSignal(r *otlpReceiver, next consumer.Traces) *tracesSignal {
+	return &tracesSignal{
+		r: r, name: "traces",
+		newRequest:  ptraceotlp.NewExportRequest,
+		newResponse: ptraceotlp.NewExportResponse,
+		items:       func(req ptraceotlp.ExportRequest) int { return req.Traces().SpanCount() },
+		size:        func(req ptraceotlp.ExportRequest) int { return (&ptrace.ProtoMarshaler{}).TracesSize(req.Traces()) },
+		consume:     func(ctx context.Context, req ptraceotlp.ExportRequest) error { return next.ConsumeTraces(ctx, req.Traces()) },
+		setPartial: func(resp ptraceotlp.ExportResponse, n int64, msg string) {
+			resp.PartialSuccess().SetRejectedSpans(n)
+			resp.PartialSuccess().SetErrorMessage(msg)
+		},
+		rejected: func(err error) int64 {
+			var e consumererror.Traces
+			if !errors.As(err, &e) {
+				return 0
+			}
+			return int64(e.Data().SpanCount())
+		},
+		startOp: (*receiverhelper.ObsReport).StartTracesOp,
+		endOp:   (*receiverhelper.ObsReport).EndTracesOp,
+	}
+}
+
+func newMetricsSignal(r *otlpReceiver, next consumer.Metrics) *metricsSignal {
+	return &metricsSignal{
+		r: r, name: "metrics",
+		newRequest:  pmetricotlp.NewExportRequest,
+		newResponse: pmetricotlp.NewExportResponse,
+		items:       func(req pmetricotlp.ExportRequest) int { return req.Metrics().DataPointCount() },
+		size:        func(req pmetricotlp.ExportRequest) int { return (&pmetric.ProtoMarshaler{}).MetricsSize(req.Metrics()) },
+		consume:     func(ctx context.Context, req pmetricotlp.ExportRequest) error { return next.ConsumeMetrics(ctx, req.Metrics()) },
+		setPartial: func(resp pmetricotlp.ExportResponse, n int64, msg string) {
+			resp.PartialSuccess().SetRejectedDataPoints(n)
+			resp.PartialSuccess().SetErrorMessage(msg)
+		},
+		rejected: func(err error) int64 {
+			var e consumererror.Metrics
+			if !errors.As(err, &e) {
+				return 0
+			}
+			return int64(e.Data().DataPointCount())
+		},
+		startOp: (*receiverhelper.ObsReport).StartMetricsOp,
+		endOp:   (*receiverhelper.ObsReport).EndMetricsOp,
+	}
+}
+
+func newLogsSignal(r *otlpReceiver, next consumer.Logs) *logsSignal {
+	return &logsSignal{
+		r: r, name: "logs",
+		newRequest:  plogotlp.NewExportRequest,
+		newResponse: plogotlp.NewExportResponse,
+		items:       func(req plogotlp.ExportRequest) int { return req.Logs().LogRecordCount() },
+		size:        func(req plogotlp.ExportRequest) int { return (&plog.ProtoMarshaler{}).LogsSize(req.Logs()) },
+		consume:     func(ctx context.Context, req plogotlp.ExportRequest) error { return next.ConsumeLogs(ctx, req.Logs()) },
+		setPartial: func(resp plogotlp.ExportResponse, n int64, msg string) {
+			resp.PartialSuccess().SetRejectedLogRecords(n)
+			resp.PartialSuccess().SetErrorMessage(msg)
+		},
+		rejected: func(err error) int64 {
+			var e consumererror.Logs
+			if !errors.As(err, &e) {
+				return 0
+			}
+			return int64(e.Data().LogRecordCount())
+		},
+		startOp: (*receiverhelper.ObsReport).StartLogsOp,
+		endOp:   (*receiverhelper.ObsReport).EndLogsOp,
+	}
+}
