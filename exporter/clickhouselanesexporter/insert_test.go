@@ -1,0 +1,142 @@
+package clickhouselanesexporter
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chschema"
+	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/metadatatest"
+	"github.com/sluicehq/sluice/internal/chlocal"
+)
+
+// TestSameBatchTwiceAddsNoRows proves the deduplication token against the real server: a
+// retry of a batch whose first insert committed adds nothing, while new data still lands.
+func TestSameBatchTwiceAddsNoRows(t *testing.T) {
+	endpoint := chlocal.ForTest(t)
+	for _, dedup := range []bool{true, false} {
+		t.Run(fmt.Sprintf("deduplicate=%v", dedup), func(t *testing.T) {
+			cfg := testConfig(t, endpoint)
+			cfg.Deduplicate = dedup
+			if !dedup {
+				// Plain MergeTree with a window also drops byte-identical blocks by their hash,
+				// so the control turns the window off too.
+				cfg.DeduplicationWindow = 0
+			}
+			exp, err := NewFactory().CreateTraces(context.Background(), nopSettings(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			startComponent(t, exp)
+			td := testTraces()
+			for range 2 {
+				if err := exp.ConsumeTraces(context.Background(), td); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := uint64(2)
+			if !dedup {
+				want = 4 // the control: without a token the retry duplicates
+			}
+			conn := openDB(t, endpoint)
+			if n := countRows(t, conn, cfg.Database, cfg.TracesTableName); n != want {
+				t.Fatalf("after the same batch twice: %d rows, want %d", n, want)
+			}
+			other := testTraces()
+			other.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).SetName("different")
+			if err := exp.ConsumeTraces(context.Background(), other); err != nil {
+				t.Fatal(err)
+			}
+			if n := countRows(t, conn, cfg.Database, cfg.TracesTableName); n != want+2 {
+				t.Fatalf("after a different batch: %d rows, want %d", n, want+2)
+			}
+		})
+	}
+}
+
+// TestSchemaMismatchIsPermanentAndCounted checks that rows ClickHouse rejects for their shape
+// come back as a permanent error, are counted as dropped and logged with table and code.
+func TestSchemaMismatchIsPermanentAndCounted(t *testing.T) {
+	endpoint := chlocal.ForTest(t)
+	cfg := testConfig(t, endpoint)
+	cfg.CreateSchema = false
+	conn := openDB(t, endpoint)
+	ctx := context.Background()
+	for _, q := range []string{
+		"CREATE DATABASE " + chschema.Ident(cfg.Database),
+		"CREATE TABLE " + quotedTable(cfg.Database, cfg.TracesTableName) + " (Timestamp DateTime64(9)) ENGINE = MergeTree ORDER BY tuple()",
+	} {
+		if err := conn.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
+	set := metadatatest.NewSettings(tel)
+	core, logs := observer.New(zap.ErrorLevel)
+	set.Logger = zap.New(core)
+	exp, err := NewFactory().CreateTraces(ctx, set, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startComponent(t, exp)
+	err = exp.ConsumeTraces(ctx, testTraces())
+	if !consumererror.IsPermanent(err) {
+		t.Fatalf("want a permanent error, got %v", err)
+	}
+	metadatatest.AssertEqualSluiceExporterRowsDropped(t, tel, []metricdata.DataPoint[int64]{{
+		Value: 2,
+		Attributes: attribute.NewSet(attribute.String("destination", set.ID.String()),
+			attribute.String("signal", "traces"), attribute.String("table", cfg.TracesTableName)),
+	}}, metricdatatest.IgnoreTimestamp())
+	entries := logs.FilterMessageSnippet("rejected rows permanently").All()
+	if len(entries) != 1 {
+		t.Fatalf("want one log line, got %d", len(entries))
+	}
+	f := entries[0].ContextMap()
+	if f["table"] != cfg.TracesTableName || f["clickhouse_code"] != int32(16) ||
+		!strings.Contains(fmt.Sprint(f["clickhouse_error"]), "NO_SUCH_COLUMN_IN_TABLE") {
+		t.Errorf("log fields = %v", f)
+	}
+}
+
+// TestServerDownIsTransient checks that a dead server gives a retryable error, and that the
+// same exporter writes again once the server is back.
+func TestServerDownIsTransient(t *testing.T) {
+	srv := chlocal.StartForTest(t)
+	cfg := testConfig(t, srv.Endpoint())
+	cfg.InsertTimeout = 5 * time.Second
+	cfg.DialTimeout = time.Second
+	exp, err := NewFactory().CreateLogs(context.Background(), nopSettings(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startComponent(t, exp)
+	if err := exp.ConsumeLogs(context.Background(), testLogs()); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	err = exp.ConsumeLogs(context.Background(), testLogs())
+	if err == nil || consumererror.IsPermanent(err) {
+		t.Fatalf("want a transient error with the server down, got %v", err)
+	}
+	if err := srv.Restart(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Restart keeps the ports, so the same insert path reconnects.
+	if err := exp.ConsumeLogs(context.Background(), testLogs()); err != nil {
+		t.Fatalf("insert after restart: %v", err)
+	}
+}
