@@ -45,16 +45,16 @@ func testLogs() plog.Logs {
 }
 
 type logRow struct {
-	Timestamp                                          time.Time
-	TraceID, SpanID                                    string
-	TraceFlags                                         uint8
-	SeverityText                                       string
-	SeverityNumber                                     uint8
-	ServiceName, Body, ResourceSchemaURL               string
-	ResourceAttributes                                 map[string]string
-	ScopeSchemaURL, ScopeName, ScopeVersion            string
-	ScopeAttributes, LogAttributes                     map[string]string
-	EventName, PodName                                 string
+	Timestamp                               time.Time
+	TraceID, SpanID                         string
+	TraceFlags                              uint8
+	SeverityText                            string
+	SeverityNumber                          uint8
+	ServiceName, Body, ResourceSchemaURL    string
+	ResourceAttributes                      map[string]string
+	ScopeSchemaURL, ScopeName, ScopeVersion string
+	ScopeAttributes, LogAttributes          map[string]string
+	EventName, PodName                      string
 }
 
 // TestLogsRoundTripEveryField writes log records through the exporter and reads every column

@@ -87,18 +87,18 @@ func testTraces() ptrace.Traces {
 }
 
 type spanRow struct {
-	Timestamp                                   time.Time
-	TraceID, SpanID, ParentSpanID, TraceState   string
-	SpanName, SpanKind, ServiceName             string
-	ResourceAttributes, SpanAttributes          map[string]string
-	ScopeName, ScopeVersion                     string
-	Duration                                    uint64
-	StatusCode, StatusMessage                   string
-	EventTimes                                  []time.Time
-	EventNames                                  []string
-	EventAttrs                                  []map[string]string
-	LinkTraceIDs, LinkSpanIDs, LinkTraceStates  []string
-	LinkAttrs                                   []map[string]string
+	Timestamp                                  time.Time
+	TraceID, SpanID, ParentSpanID, TraceState  string
+	SpanName, SpanKind, ServiceName            string
+	ResourceAttributes, SpanAttributes         map[string]string
+	ScopeName, ScopeVersion                    string
+	Duration                                   uint64
+	StatusCode, StatusMessage                  string
+	EventTimes                                 []time.Time
+	EventNames                                 []string
+	EventAttrs                                 []map[string]string
+	LinkTraceIDs, LinkSpanIDs, LinkTraceStates []string
+	LinkAttrs                                  []map[string]string
 }
 
 func readSpans(t *testing.T, endpoint, db, table string) []spanRow {

@@ -1,0 +1,96 @@
+package clickhouselanesexporter
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configtls"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+)
+
+func TestLoadConfig(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	full := &Config{
+		Endpoint: "clickhouse://ch-a:9440,ch-b:9440", Database: "telemetry", Username: "writer", Password: "s3cret",
+		TLS:         configtls.ClientConfig{Config: configtls.Config{CAFile: "/etc/ssl/ch-ca.pem"}},
+		DialTimeout: 2 * time.Second, ReadTimeout: 20 * time.Second, PoolSize: 8, Compression: "zstd",
+		ClientName: "sluice-edge", AsyncInsert: AsyncInsertConfig{Enabled: true, Wait: true},
+		InsertTimeout: 5 * time.Second, TTL: 72 * time.Hour,
+		TableEngine: TableEngine{Name: "ReplicatedMergeTree", Params: "'/clickhouse/tables/{shard}/{table}', '{replica}'"},
+		ClusterName: "main", LogsTableName: "logs", TracesTableName: "spans",
+		MetricsTables: MetricsTablesConfig{
+			Gauge: MetricTable{"m_gauge"}, Sum: MetricTable{"m_sum"}, Summary: MetricTable{"m_summary"},
+			Histogram: MetricTable{"m_hist"}, ExponentialHistogram: MetricTable{"m_exphist"},
+		},
+	}
+	for _, tc := range []struct {
+		id   component.ID
+		want *Config
+	}{
+		{component.NewID(NewFactory().Type()), createDefaultConfig().(*Config)},
+		{component.NewIDWithName(NewFactory().Type(), "full"), full},
+	} {
+		t.Run(tc.id.String(), func(t *testing.T) {
+			cfg := createDefaultConfig()
+			sub, err := cm.Sub(tc.id.String())
+			require.NoError(t, err)
+			require.NoError(t, sub.Unmarshal(cfg))
+			require.NoError(t, confmap.Validate(cfg))
+			require.Equal(t, tc.want, cfg)
+		})
+	}
+}
+
+func TestDefaultConfigIsValid(t *testing.T) {
+	require.NoError(t, confmap.Validate(createDefaultConfig()))
+}
+
+// TestInvalidConfigs checks each bad configuration is refused with a message naming the key.
+func TestInvalidConfigs(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "invalid_configs.yaml"))
+	require.NoError(t, err)
+	for _, tc := range []struct{ name, errorMsg string }{
+		{"no_endpoint", "endpoint must be set"},
+		{"http_with_password", "refusing to send the password over plain http"},
+		{"http", "http is not supported"},
+		{"bad_scheme", "scheme must be tcp or clickhouse"},
+		{"credentials_in_url", "their own keys"},
+		{"missing_port", "must be host:port"},
+		{"empty_database", "database must not be empty"},
+		{"zero_insert_timeout", "insert_timeout must be positive, found 0s"},
+		{"zero_pool", "pool_size must be positive, found 0"},
+		{"negative_ttl", "ttl must not be negative"},
+		{"engine_injection", "table_engine::params must not contain"},
+		{"engine_name", "table_engine::name must be letters only"},
+		{"empty_table_name", "traces_table_name must not be empty"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := createDefaultConfig()
+			sub, err := cm.Sub(tc.name)
+			require.NoError(t, err)
+			require.NoError(t, sub.Unmarshal(cfg))
+			err = confmap.Validate(cfg)
+			require.Error(t, err)
+			require.Contains(t, err.Error(), tc.errorMsg)
+		})
+	}
+}
+
+func TestCompressionRejectsUnknown(t *testing.T) {
+	var c Compression
+	err := c.UnmarshalText([]byte("gzip"))
+	require.Error(t, err)
+	require.True(t, strings.Contains(err.Error(), `compression must be lz4, zstd or none, found "gzip"`))
+}
+
+func TestEndpointFailoverHosts(t *testing.T) {
+	addrs, err := parseEndpoint("tcp://a:9000, b:9001,[::1]:9002", false)
+	require.NoError(t, err)
+	require.Equal(t, []string{"a:9000", "b:9001", "[::1]:9002"}, addrs)
+}
