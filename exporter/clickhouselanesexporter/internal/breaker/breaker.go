@@ -36,11 +36,12 @@ type Token struct {
 // be let through. In half_open only the first caller gets a Token.
 func (b *Breaker) Allow() (Token, error) {
 	b.mu.Lock()
-	tr := b.advanceLocked()
+	now := b.nowLocked()
+	tr := b.advanceLocked(now)
 	if b.state == HalfOpen && !b.probing {
 		b.probing = true
 	} else if b.state != Closed {
-		err := b.openErrorLocked()
+		err := b.openErrorLocked(now)
 		b.mu.Unlock()
 		b.notify(tr)
 		return Token{}, err
@@ -56,10 +57,11 @@ func (b *Breaker) Allow() (Token, error) {
 // while the destination is known to be failing.
 func (b *Breaker) Check() error {
 	b.mu.Lock()
-	tr := b.advanceLocked()
+	now := b.nowLocked()
+	tr := b.advanceLocked(now)
 	var err error
 	if b.state == Open || (b.state == HalfOpen && b.probing) {
-		err = b.openErrorLocked()
+		err = b.openErrorLocked(now)
 	}
 	b.mu.Unlock()
 	b.notify(tr)
@@ -69,7 +71,8 @@ func (b *Breaker) Check() error {
 // State returns the current state, after applying an elapsed cool-down.
 func (b *Breaker) State() State {
 	b.mu.Lock()
-	tr := b.advanceLocked()
+	now := b.nowLocked()
+	tr := b.advanceLocked(now)
 	s := b.state
 	b.mu.Unlock()
 	b.notify(tr)

@@ -9,9 +9,19 @@ type transition struct {
 	ok bool
 }
 
-// advanceLocked applies the lazy open → half_open step when the cool-down has elapsed.
-func (b *Breaker) advanceLocked() transition {
-	if b.state == Open && !b.settings.Now().Before(b.openUntil) {
+// nowLocked reads the clock only when the state needs it: the closed path, which every
+// insert takes, never does.
+func (b *Breaker) nowLocked() time.Time {
+	if b.state == Open {
+		return b.settings.Now()
+	}
+	return time.Time{}
+}
+
+// advanceLocked applies the lazy open → half_open step when the cool-down has elapsed;
+// now comes from nowLocked.
+func (b *Breaker) advanceLocked(now time.Time) transition {
+	if b.state == Open && !now.Before(b.openUntil) {
 		return b.toLocked(HalfOpen)
 	}
 	return transition{}
@@ -31,10 +41,10 @@ func (b *Breaker) toLocked(s State) transition {
 	return tr
 }
 
-func (b *Breaker) openErrorLocked() *OpenError {
+func (b *Breaker) openErrorLocked(now time.Time) *OpenError {
 	wait := b.settings.CoolDown // a probe is in flight
 	if b.state == Open {
-		wait = b.openUntil.Sub(b.settings.Now())
+		wait = b.openUntil.Sub(now)
 	}
 	return &OpenError{state: b.state, retryAfter: max(wait, time.Duration(0))}
 }
