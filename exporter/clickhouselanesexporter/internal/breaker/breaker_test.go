@@ -319,3 +319,18 @@ func BenchmarkAllowRefusedOpen(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAllowDoneClosedParallel is the closed path with every core on one lane.
+func BenchmarkAllowDoneClosedParallel(b *testing.B) {
+	br := New(Settings{})
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			tok, err := br.Allow()
+			if err != nil {
+				b.Fatal(err)
+			}
+			tok.Done(nil)
+		}
+	})
+}
