@@ -32,7 +32,7 @@ func (r *otlpReceiver) startGRPC(ctx context.Context, host component.Host) error
 	if err != nil {
 		return err
 	}
-	r.grpcServer = srv
+	r.grpcServer, r.grpcAddr = srv, ln.Addr()
 	r.settings.Logger.Info("Starting GRPC server", zapEndpoint(ln.Addr().String()))
 	r.serve(host, func() error { return srv.Serve(ln) }, grpc.ErrServerStopped)
 	return nil

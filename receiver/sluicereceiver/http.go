@@ -22,7 +22,7 @@ func (r *otlpReceiver) startHTTP(ctx context.Context, host component.Host) error
 	if err != nil {
 		return err
 	}
-	r.httpServer = srv
+	r.httpServer, r.httpAddr = srv, ln.Addr()
 	r.settings.Logger.Info("Starting HTTP server", zapEndpoint(ln.Addr().String()))
 	r.serve(host, func() error { return srv.Serve(ln) }, http.ErrServerClosed)
 	return nil

@@ -3,6 +3,7 @@ package sluicereceiver
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"sync"
 
@@ -31,7 +32,9 @@ type otlpReceiver struct {
 	refusals  *refusalLog
 
 	grpcServer *grpc.Server
+	grpcAddr   net.Addr // bound address, for logs and tests
 	httpServer *http.Server
+	httpAddr   net.Addr
 	serving    sync.WaitGroup // the Serve goroutines
 }
 
