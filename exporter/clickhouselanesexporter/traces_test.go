@@ -193,6 +193,7 @@ func TestTracesRoundTripEveryField(t *testing.T) {
 	b := got[1]
 	check("bare TraceId", b.TraceID, "")
 	check("bare SpanId", b.SpanID, "")
+	check("bare ResourceAttributes", b.ResourceAttributes, asStrings(rs.Resource().Attributes()))
 	check("bare SpanKind", b.SpanKind, "Unspecified")
 	check("bare StatusCode", b.StatusCode, "Unset")
 	check("bare SpanAttributes", len(b.SpanAttributes), 0)

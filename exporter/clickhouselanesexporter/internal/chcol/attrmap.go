@@ -25,6 +25,28 @@ func (a *AttrMap) Append(m pcommon.Map) {
 	a.col.Offsets = append(a.col.Offsets, uint64(a.values.Rows()))
 }
 
+// AppendRepeat adds a row equal to the previous one (there must be one). Every span of a
+// resource carries the same resource attributes: copying the formatted bytes of the row before
+// skips walking and formatting the pdata map again.
+func (a *AttrMap) AppendRepeat() {
+	offs := a.col.Offsets
+	end := int(offs[len(offs)-1])
+	start := 0
+	if len(offs) > 1 {
+		start = int(offs[len(offs)-2])
+	}
+	a.keys.Values = append(a.keys.Values, a.keys.Values[start:end]...)
+	if start < end {
+		first, last := a.values.Pos[start].Start, a.values.Pos[end-1].End
+		shift := len(a.values.Buf) - first
+		a.values.Buf = append(a.values.Buf, a.values.Buf[first:last]...)
+		for _, p := range a.values.Pos[start:end] {
+			a.values.Pos = append(a.values.Pos, proto.Position{Start: p.Start + shift, End: p.End + shift})
+		}
+	}
+	a.col.Offsets = append(a.col.Offsets, uint64(a.values.Rows()))
+}
+
 // appendEntries adds m's entries without closing the row; Nested columns close rows themselves.
 func (a *AttrMap) appendEntries(m pcommon.Map) {
 	for k, v := range m.All() {

@@ -60,14 +60,22 @@ func (l *Logs) Append(ld plog.Logs) {
 	for _, rl := range ld.ResourceLogs().All() {
 		res := rl.Resource().Attributes()
 		service := serviceName(res)
+		first := true
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, r := range sl.LogRecords().All() {
+				if first {
+					l.resourceAttrs.Append(res)
+					first = false
+				} else {
+					l.resourceAttrs.AppendRepeat()
+				}
 				l.appendRecord(r, rl, sl, service)
 			}
 		}
 	}
 }
 
+// appendRecord adds every column of one record but the resource attributes, which Append fills.
 func (l *Logs) appendRecord(r plog.LogRecord, rl plog.ResourceLogs, sl plog.ScopeLogs, service string) {
 	// Records without a timestamp use the observed time, as the contrib exporter does, so
 	// they still land in a sensible partition.
@@ -85,7 +93,6 @@ func (l *Logs) appendRecord(r plog.LogRecord, rl plog.ResourceLogs, sl plog.Scop
 	l.serviceName.Append(service)
 	appendValueStr(&l.body, r.Body())
 	l.resourceURL.Append(rl.SchemaUrl())
-	l.resourceAttrs.Append(rl.Resource().Attributes())
 	l.scopeURL.Append(sl.SchemaUrl())
 	l.scopeName.Append(scope.Name())
 	l.scopeVersion.Append(scope.Version())

@@ -87,16 +87,24 @@ func (t *Traces) Append(td ptrace.Traces) {
 	for _, rs := range td.ResourceSpans().All() {
 		res := rs.Resource().Attributes()
 		service := serviceName(res)
+		first := true
 		for _, ss := range rs.ScopeSpans().All() {
 			scope := ss.Scope()
 			for _, span := range ss.Spans().All() {
-				t.appendSpan(span, res, service, scope)
+				if first {
+					t.resourceAttrs.Append(res)
+					first = false
+				} else {
+					t.resourceAttrs.AppendRepeat()
+				}
+				t.appendSpan(span, service, scope)
 			}
 		}
 	}
 }
 
-func (t *Traces) appendSpan(span ptrace.Span, res pcommon.Map, service string, scope pcommon.InstrumentationScope) {
+// appendSpan adds every column of one span but the resource attributes, which Append fills.
+func (t *Traces) appendSpan(span ptrace.Span, service string, scope pcommon.InstrumentationScope) {
 	start, end := span.StartTimestamp(), span.EndTimestamp()
 	t.timestamp.AppendRaw(proto.DateTime64(start))
 	appendTraceID(&t.traceID, span.TraceID())
@@ -106,7 +114,6 @@ func (t *Traces) appendSpan(span ptrace.Span, res pcommon.Map, service string, s
 	t.spanName.Append(span.Name())
 	t.spanKind.Append(span.Kind().String())
 	t.serviceName.Append(service)
-	t.resourceAttrs.Append(res)
 	t.scopeName.Append(scope.Name())
 	t.scopeVersion.Append(scope.Version())
 	t.spanAttrs.Append(span.Attributes())
