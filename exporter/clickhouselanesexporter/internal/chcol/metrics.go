@@ -2,8 +2,27 @@ package chcol
 
 import (
 	"github.com/ClickHouse/ch-go/proto"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 )
+
+// appendU64s adds one array row from s without AsRaw's copy.
+func appendU64s(arr *proto.ColArr[uint64], s pcommon.UInt64Slice) {
+	data := arr.Data.(*proto.ColUInt64)
+	for _, v := range s.All() {
+		*data = append(*data, v)
+	}
+	arr.Offsets = append(arr.Offsets, uint64(len(*data)))
+}
+
+// appendF64s adds one array row from s without AsRaw's copy.
+func appendF64s(arr *proto.ColArr[float64], s pcommon.Float64Slice) {
+	data := arr.Data.(*proto.ColFloat64)
+	for _, v := range s.All() {
+		*data = append(*data, v)
+	}
+	arr.Offsets = append(arr.Offsets, uint64(len(*data)))
+}
 
 // Gauge is the column set of otel_metrics_gauge.
 type Gauge struct {
@@ -89,8 +108,8 @@ func (h *Histogram) append(mc *metricContext, dp pmetric.HistogramDataPoint, t p
 	h.appendBase(mc, dp.Attributes(), dp.StartTimestamp(), dp.Timestamp())
 	h.count.Append(dp.Count())
 	h.sum.Append(dp.Sum())
-	h.buckets.Append(dp.BucketCounts().AsRaw())
-	h.bounds.Append(dp.ExplicitBounds().AsRaw())
+	appendU64s(h.buckets, dp.BucketCounts())
+	appendF64s(h.bounds, dp.ExplicitBounds())
 	h.ex.append(dp.Exemplars())
 	h.flags.Append(uint32(dp.Flags()))
 	h.min.Append(dp.Min())
@@ -147,9 +166,9 @@ func (h *ExpHistogram) append(mc *metricContext, dp pmetric.ExponentialHistogram
 	h.scale.Append(dp.Scale())
 	h.zeroCount.Append(dp.ZeroCount())
 	h.posOffset.Append(dp.Positive().Offset())
-	h.posBuckets.Append(dp.Positive().BucketCounts().AsRaw())
+	appendU64s(h.posBuckets, dp.Positive().BucketCounts())
 	h.negOffset.Append(dp.Negative().Offset())
-	h.negBuckets.Append(dp.Negative().BucketCounts().AsRaw())
+	appendU64s(h.negBuckets, dp.Negative().BucketCounts())
 	h.ex.append(dp.Exemplars())
 	h.flags.Append(uint32(dp.Flags()))
 	h.min.Append(dp.Min())
