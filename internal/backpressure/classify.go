@@ -106,8 +106,8 @@ func rejectedData(err error) bool {
 // fromStatus normalises a downstream status to the three answers of the contract, keeping
 // the message and any RetryInfo.
 func fromStatus(st *status.Status, fallback time.Duration) Response {
-	msg := st.Message()
-	if msg == "" {
+	msg := clean(st.Message())
+	if st.Message() == "" {
 		msg = "downstream refused the data: " + st.Code().String()
 	}
 	hint, ok := RetryDelay(st)
@@ -132,7 +132,7 @@ func fromStatus(st *status.Status, fallback time.Duration) Response {
 
 func message(err error) string {
 	if msg := err.Error(); msg != "" {
-		return msg
+		return clean(msg)
 	}
 	return "downstream error with no message"
 }

@@ -3,6 +3,7 @@ package backpressure
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -68,6 +69,7 @@ func Refused(reason Reason, msg string, retryAfter time.Duration) Response {
 // TooLarge is the answer to a request that can never be admitted: 413 / RESOURCE_EXHAUSTED
 // with no hint, since retrying the same request cannot succeed.
 func TooLarge(msg string) Response {
+	msg = clean(msg)
 	return Response{
 		HTTPStatus: http.StatusRequestEntityTooLarge,
 		GRPC:       status.New(codes.ResourceExhausted, msg),
@@ -84,6 +86,7 @@ func BadRequest(msg string) Response {
 // ClientError is an HTTP-level refusal of the request itself (400, 404, 405, 415, ...).
 // Its gRPC form is INVALID_ARGUMENT, which gRPC clients never see for 404/405/415.
 func ClientError(httpStatus int, msg string) Response {
+	msg = clean(msg)
 	return Response{
 		HTTPStatus: httpStatus,
 		GRPC:       status.New(codes.InvalidArgument, msg),
@@ -94,6 +97,7 @@ func ClientError(httpStatus int, msg string) Response {
 
 func retryable(code codes.Code, httpStatus int, reason Reason, msg string, d time.Duration) Response {
 	d = wholeSeconds(d)
+	msg = clean(msg)
 	return Response{
 		HTTPStatus: httpStatus,
 		GRPC:       WithRetryInfo(status.New(code, msg), d),
@@ -101,4 +105,13 @@ func retryable(code codes.Code, httpStatus int, reason Reason, msg string, d tim
 		Reason:     reason,
 		Message:    msg,
 	}
+}
+
+// clean makes msg safe for a protobuf string field: error texts may quote client bytes, and
+// invalid UTF-8 would make the Status body (and the gRPC status) fail to encode.
+func clean(msg string) string {
+	if msg == "" {
+		return "request refused"
+	}
+	return strings.ToValidUTF8(msg, "\uFFFD")
 }
