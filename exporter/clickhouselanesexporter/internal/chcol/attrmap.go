@@ -35,16 +35,21 @@ func (a *AttrMap) AppendRepeat() {
 	if len(offs) > 1 {
 		start = int(offs[len(offs)-2])
 	}
-	a.keys.Values = append(a.keys.Values, a.keys.Values[start:end]...)
 	if start < end {
-		first, last := a.values.Pos[start].Start, a.values.Pos[end-1].End
-		shift := len(a.values.Buf) - first
-		a.values.Buf = append(a.values.Buf, a.values.Buf[first:last]...)
-		for _, p := range a.values.Pos[start:end] {
-			a.values.Pos = append(a.values.Pos, proto.Position{Start: p.Start + shift, End: p.End + shift})
-		}
+		repeatRows(a.keys, start, end)
+		repeatRows(a.values, start, end)
 	}
 	a.col.Offsets = append(a.col.Offsets, uint64(a.values.Rows()))
+}
+
+// repeatRows appends a copy of rows [start, end) of c, which are contiguous in its buffer.
+func repeatRows(c *proto.ColStr, start, end int) {
+	first, last := c.Pos[start].Start, c.Pos[end-1].End
+	shift := len(c.Buf) - first
+	c.Buf = append(c.Buf, c.Buf[first:last]...)
+	for _, p := range c.Pos[start:end] {
+		c.Pos = append(c.Pos, proto.Position{Start: p.Start + shift, End: p.End + shift})
+	}
 }
 
 // appendEntries adds m's entries without closing the row; Nested columns close rows themselves.
@@ -60,7 +65,6 @@ func (a *AttrMap) Column() proto.ColInput { return a.col }
 
 // Reset empties the column, keeping capacity.
 func (a *AttrMap) Reset() {
-	clear(a.keys.Values)
 	a.col.Reset()
 }
 
@@ -82,9 +86,4 @@ func (a *attrMapArray) appendElem(m pcommon.Map) { a.maps.Append(m) }
 // closeRow ends the current row after its elements were appended.
 func (a *attrMapArray) closeRow() {
 	a.col.Offsets = append(a.col.Offsets, uint64(a.maps.col.Rows()))
-}
-
-func (a *attrMapArray) reset() {
-	clear(a.maps.keys.Values)
-	a.col.Reset()
 }

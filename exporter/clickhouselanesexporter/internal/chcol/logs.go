@@ -109,11 +109,5 @@ func (l *Logs) Input() proto.Input { return l.input }
 
 // Reset empties the block, keeping capacity.
 func (l *Logs) Reset() {
-	for _, lc := range []*lowCard{l.severityText, l.serviceName, l.resourceURL, l.scopeURL, l.scopeVersion} {
-		clear(lc.Values)
-	}
-	for _, m := range []*AttrMap{l.resourceAttrs, l.scopeAttrs, l.logAttrs} {
-		m.Reset()
-	}
 	resetInput(l.input)
 }

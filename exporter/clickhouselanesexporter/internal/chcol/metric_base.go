@@ -85,11 +85,6 @@ func (b *metricBase) Input() proto.Input { return b.input }
 
 // Reset empties the block, keeping capacity.
 func (b *metricBase) Reset() {
-	clear(b.serviceName.Values)
-	clear(b.metricName.Values)
-	for _, m := range []*AttrMap{b.resourceAttrs, b.scopeAttrs, b.attrs} {
-		m.Reset()
-	}
 	resetInput(b.input)
 }
 
@@ -141,8 +136,6 @@ func (e *exemplars) append(s pmetric.ExemplarSlice) {
 	e.traceID.Offsets = append(e.traceID.Offsets, n)
 	e.attrs.closeRow()
 }
-
-func (e *exemplars) reset() { clear(e.attrs.maps.keys.Values) }
 
 func exemplarValue(x pmetric.Exemplar) float64 {
 	if x.ValueType() == pmetric.ExemplarValueTypeInt {

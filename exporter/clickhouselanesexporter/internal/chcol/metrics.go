@@ -48,9 +48,6 @@ func (g *Gauge) append(mc *metricContext, dp pmetric.NumberDataPoint) {
 	g.ex.append(dp.Exemplars())
 }
 
-// Reset empties the block, keeping capacity.
-func (g *Gauge) Reset() { g.ex.reset(); g.metricBase.Reset() }
-
 // Sum is the column set of otel_metrics_sum.
 type Sum struct {
 	Gauge
@@ -100,9 +97,6 @@ func newHistogram() *Histogram {
 		proto.InputColumn{Name: "AggregationTemporality", Data: &h.temporality})
 	return h
 }
-
-// Reset empties the block, keeping capacity.
-func (h *Histogram) Reset() { h.ex.reset(); h.metricBase.Reset() }
 
 func (h *Histogram) append(mc *metricContext, dp pmetric.HistogramDataPoint, t pmetric.AggregationTemporality) {
 	h.appendBase(mc, dp.Attributes(), dp.StartTimestamp(), dp.Timestamp())
@@ -155,9 +149,6 @@ func newExpHistogram() *ExpHistogram {
 		proto.InputColumn{Name: "AggregationTemporality", Data: &h.temporality})
 	return h
 }
-
-// Reset empties the block, keeping capacity.
-func (h *ExpHistogram) Reset() { h.ex.reset(); h.metricBase.Reset() }
 
 func (h *ExpHistogram) append(mc *metricContext, dp pmetric.ExponentialHistogramDataPoint, t pmetric.AggregationTemporality) {
 	h.appendBase(mc, dp.Attributes(), dp.StartTimestamp(), dp.Timestamp())

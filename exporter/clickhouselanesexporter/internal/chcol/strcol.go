@@ -41,15 +41,11 @@ func appendSpanID(c *proto.ColStr, id pcommon.SpanID) {
 	c.Pos = append(c.Pos, proto.Position{Start: start, End: len(c.Buf)})
 }
 
-// lowCard is a LowCardinality(String) column. ch-go builds the dictionary at encode time; rows
-// hold strings that already live in pdata, so appending copies no bytes.
-type lowCard = proto.ColLowCardinality[string]
+// lowCard fills a LowCardinality(String) column. It is sent as plain String and the server
+// converts it on insert (it accepts any block type castable to the column's): building the
+// dictionary client-side costs a hash lookup per value, the largest single cost of encoding a
+// span, while the server re-indexes the values into each part's dictionary anyway. The table
+// type stays LowCardinality(String); only the wire type differs.
+type lowCard = proto.ColStr
 
-func newLowCard() *lowCard { return proto.NewLowCardinality[string](new(proto.ColStr)) }
-
-// resetLowCard drops the row strings too, so a reused block does not pin the previous batch's
-// pdata in memory.
-func resetLowCard(c *lowCard) {
-	clear(c.Values)
-	c.Reset()
-}
+func newLowCard() *lowCard { return new(proto.ColStr) }

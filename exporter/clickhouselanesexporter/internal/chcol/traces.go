@@ -161,12 +161,5 @@ func (t *Traces) Input() proto.Input { return t.input }
 
 // Reset empties the block, keeping capacity.
 func (t *Traces) Reset() {
-	for _, lc := range []*lowCard{t.spanName, t.spanKind, t.serviceName, t.statusCode, t.eventNames} {
-		clear(lc.Values)
-	}
-	t.resourceAttrs.Reset()
-	t.spanAttrs.Reset()
-	t.eventAttrs.reset()
-	t.linkAttrs.reset()
 	resetInput(t.input)
 }
