@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/client"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric"
 
 	"github.com/sluicehq/sluice/internal/admission"
 	"github.com/sluicehq/sluice/internal/backpressure"
@@ -19,8 +17,7 @@ func (r *otlpReceiver) admit(ctx context.Context, sig, transport string, n int64
 	tenant := r.tenant(ctx)
 	start := time.Now()
 	rel, reason, err := r.gate.Acquire(ctx, tenant, n)
-	r.telemetry.SluiceReceiverAdmissionWaitDuration.Record(ctx, time.Since(start).Seconds(),
-		metric.WithAttributes(attribute.String("signal", sig), attribute.String("transport", transport)))
+	r.telemetry.SluiceReceiverAdmissionWaitDuration.Record(ctx, time.Since(start).Seconds(), r.attrs.route[routeKey{sig, transport}])
 	if err != nil {
 		return nil, r.refusal(reason, tenant, n)
 	}
@@ -41,14 +38,22 @@ func (r *otlpReceiver) refusal(reason admission.Reason, tenant string, n int64) 
 		return backpressure.TooLarge(fmt.Sprintf(
 			"request of %d bytes can never be admitted: over admission.max_inflight_bytes (%d) or the tenant share of it", n, a.MaxInflightBytes))
 	case admission.ReasonInflightBytes:
-		return backpressure.Refused(backpressure.ReasonInflightBytes, fmt.Sprintf(
-			"receiver overloaded: %d bytes would exceed admission.max_inflight_bytes (%d)", n, a.MaxInflightBytes), a.RetryAfter)
+		return r.overBytes
 	case admission.ReasonTenantShare:
 		return backpressure.Refused(backpressure.ReasonTenantShare, fmt.Sprintf(
 			"tenant %q is over its share (admission.tenant.max_share %v)", tenant, a.Tenant.MaxShare), a.RetryAfter)
 	}
-	return backpressure.Refused(backpressure.ReasonOverloaded, fmt.Sprintf(
+	return r.overRequests
+}
+
+// prebuiltRefusals builds the two refusals a flood produces once, so refusing costs no
+// formatting and no status construction.
+func prebuiltRefusals(a AdmissionConfig) (overRequests, overBytes backpressure.Response) {
+	overRequests = backpressure.Refused(backpressure.ReasonOverloaded, fmt.Sprintf(
 		"receiver overloaded: admission.max_inflight_requests (%d) in flight", a.MaxInflightRequests), a.RetryAfter)
+	overBytes = backpressure.Refused(backpressure.ReasonInflightBytes, fmt.Sprintf(
+		"receiver overloaded: admission.max_inflight_bytes (%d) in flight", a.MaxInflightBytes), a.RetryAfter)
+	return overRequests, overBytes
 }
 
 // tenant reads the tenant key from client metadata (needs include_metadata: true).

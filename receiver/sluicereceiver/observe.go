@@ -5,9 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
@@ -21,11 +19,8 @@ func (r *otlpReceiver) finish(ctx context.Context, sig, transport string, start 
 	if out.IsError() {
 		outcome = "refused"
 	}
-	r.telemetry.SluiceReceiverRequests.Add(ctx, 1, metric.WithAttributes(
-		attribute.String("outcome", outcome), attribute.String("reason", string(out.Reason)),
-		attribute.String("signal", sig), attribute.String("transport", transport)))
-	r.telemetry.SluiceReceiverRequestDuration.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(
-		attribute.String("outcome", outcome), attribute.String("signal", sig), attribute.String("transport", transport)))
+	r.telemetry.SluiceReceiverRequests.Add(ctx, 1, r.attrs.requests[requestKey{outcome, sig, transport, out.Reason}])
+	r.telemetry.SluiceReceiverRequestDuration.Record(ctx, time.Since(start).Seconds(), r.attrs.duration[requestKey{outcome, sig, transport, ""}])
 	if !out.IsError() {
 		return
 	}

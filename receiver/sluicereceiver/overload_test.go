@@ -80,7 +80,6 @@ func TestOverloadIsRefusedHonestlyAndBounded(t *testing.T) {
 	assert.Zero(t, r.gate.Stats().Requests, "every admission released")
 }
 
-
 func storeMax(m *atomic.Int64, v int64) {
 	for cur := m.Load(); v > cur && !m.CompareAndSwap(cur, v); cur = m.Load() {
 	}

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/sluicehq/sluice/internal/admission"
+	"github.com/sluicehq/sluice/internal/backpressure"
 	"github.com/sluicehq/sluice/receiver/sluicereceiver/internal/metadata"
 )
 
@@ -30,6 +31,9 @@ type otlpReceiver struct {
 	metrics   *metricsSignal
 	traces    *tracesSignal
 	refusals  *refusalLog
+	attrs     attrSets
+	// overRequests and overBytes are the prebuilt answers to the common refusals.
+	overRequests, overBytes backpressure.Response
 
 	grpcServer *grpc.Server
 	grpcAddr   net.Addr // bound address, for logs and tests
@@ -55,14 +59,18 @@ func newReceiver(cfg *Config, set receiver.Settings) (*otlpReceiver, error) {
 	if err != nil {
 		return nil, err
 	}
+	overRequests, overBytes := prebuiltRefusals(cfg.Admission)
 	return &otlpReceiver{
-		cfg:       cfg,
-		settings:  set,
-		gate:      admission.New(gateConfig(cfg.Admission)),
-		telemetry: tb,
-		obsGRPC:   obsGRPC,
-		obsHTTP:   obsHTTP,
-		refusals:  newRefusalLog(set.Logger),
+		overRequests: overRequests,
+		overBytes:    overBytes,
+		cfg:          cfg,
+		settings:     set,
+		gate:         admission.New(gateConfig(cfg.Admission)),
+		telemetry:    tb,
+		obsGRPC:      obsGRPC,
+		obsHTTP:      obsHTTP,
+		refusals:     newRefusalLog(set.Logger),
+		attrs:        newAttrSets(),
 	}, nil
 }
 

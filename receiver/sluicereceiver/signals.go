@@ -1,8 +1,8 @@
 package sluicereceiver
 
 import (
-	"errors"
 	"context"
+	"errors"
 
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumererror"
@@ -28,7 +28,9 @@ func newTracesSignal(r *otlpReceiver, next consumer.Traces) *tracesSignal {
 		newResponse: ptraceotlp.NewExportResponse,
 		items:       func(req ptraceotlp.ExportRequest) int { return req.Traces().SpanCount() },
 		size:        func(req ptraceotlp.ExportRequest) int { return (&ptrace.ProtoMarshaler{}).TracesSize(req.Traces()) },
-		consume:     func(ctx context.Context, req ptraceotlp.ExportRequest) error { return next.ConsumeTraces(ctx, req.Traces()) },
+		consume: func(ctx context.Context, req ptraceotlp.ExportRequest) error {
+			return next.ConsumeTraces(ctx, req.Traces())
+		},
 		setPartial: func(resp ptraceotlp.ExportResponse, n int64, msg string) {
 			resp.PartialSuccess().SetRejectedSpans(n)
 			resp.PartialSuccess().SetErrorMessage(msg)
@@ -52,7 +54,9 @@ func newMetricsSignal(r *otlpReceiver, next consumer.Metrics) *metricsSignal {
 		newResponse: pmetricotlp.NewExportResponse,
 		items:       func(req pmetricotlp.ExportRequest) int { return req.Metrics().DataPointCount() },
 		size:        func(req pmetricotlp.ExportRequest) int { return (&pmetric.ProtoMarshaler{}).MetricsSize(req.Metrics()) },
-		consume:     func(ctx context.Context, req pmetricotlp.ExportRequest) error { return next.ConsumeMetrics(ctx, req.Metrics()) },
+		consume: func(ctx context.Context, req pmetricotlp.ExportRequest) error {
+			return next.ConsumeMetrics(ctx, req.Metrics())
+		},
 		setPartial: func(resp pmetricotlp.ExportResponse, n int64, msg string) {
 			resp.PartialSuccess().SetRejectedDataPoints(n)
 			resp.PartialSuccess().SetErrorMessage(msg)

@@ -25,7 +25,12 @@ import (
 
 func grpcConn(t testing.TB, r *otlpReceiver) *grpc.ClientConn {
 	t.Helper()
-	cc, err := grpc.NewClient(r.grpcAddr.String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	return grpcConnAddr(t, r.grpcAddr.String())
+}
+
+func grpcConnAddr(t testing.TB, addr string) *grpc.ClientConn {
+	t.Helper()
+	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = cc.Close() })
 	return cc
