@@ -131,9 +131,18 @@ func readSpans(t *testing.T, endpoint, db, table string) []spanRow {
 
 // TestTracesRoundTripEveryField writes spans through the exporter into a real ClickHouse and
 // reads every column back, comparing with what the contrib exporter would have stored.
+// Every compression is covered: without compression the driver writes columns through a
+// different path (WriteColumn) than with it (EncodeColumn).
 func TestTracesRoundTripEveryField(t *testing.T) {
 	endpoint := chlocal.ForTest(t)
+	for _, c := range []Compression{"lz4", "zstd", "none"} {
+		t.Run(string(c), func(t *testing.T) { tracesRoundTrip(t, endpoint, c) })
+	}
+}
+
+func tracesRoundTrip(t *testing.T, endpoint string, compression Compression) {
 	cfg := testConfig(t, endpoint)
+	cfg.Compression = compression
 	exp, err := NewFactory().CreateTraces(context.Background(), nopSettings(), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -5,85 +5,74 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
-// AttrMap is a Map(LowCardinality(String), String) column filled straight from pcommon.Map:
-// keys are referenced, values formatted into one shared byte buffer.
+// AttrMap is a Map(LowCardinality(String), String) column filled straight from pcommon.Map.
+// It is sent as Map(String, String), which the server converts on insert (see lowCard).
 type AttrMap struct {
-	col    *proto.ColMap[string, string]
-	keys   *lowCard
-	values *proto.ColStr
+	offsets proto.ColUInt64
+	keys    strCol
+	values  strCol
+	// where the last row's keys and values start, for AppendRepeat.
+	lastKeys, lastValues int
 }
 
+var _ proto.ColInput = (*AttrMap)(nil)
+
 // NewAttrMap returns an empty attribute column.
-func NewAttrMap() *AttrMap {
-	keys, values := newLowCard(), new(proto.ColStr)
-	return &AttrMap{col: proto.NewMap[string, string](keys, values), keys: keys, values: values}
-}
+func NewAttrMap() *AttrMap { return new(AttrMap) }
 
 // Append adds one row holding every attribute of m.
 func (a *AttrMap) Append(m pcommon.Map) {
-	a.appendEntries(m)
-	a.col.Offsets = append(a.col.Offsets, uint64(a.values.Rows()))
+	a.lastKeys, a.lastValues = len(a.keys.buf), len(a.values.buf)
+	for k, v := range m.All() {
+		a.keys.Append(k)
+		a.values.appendValue(v)
+	}
+	a.offsets = append(a.offsets, uint64(a.keys.rows))
 }
 
 // AppendRepeat adds a row equal to the previous one (there must be one). Every span of a
-// resource carries the same resource attributes: copying the formatted bytes of the row before
+// resource carries the same resource attributes: copying the encoded bytes of the row before
 // skips walking and formatting the pdata map again.
 func (a *AttrMap) AppendRepeat() {
-	offs := a.col.Offsets
-	end := int(offs[len(offs)-1])
-	start := 0
-	if len(offs) > 1 {
-		start = int(offs[len(offs)-2])
+	n := len(a.offsets)
+	entries := int(a.offsets[n-1])
+	if n > 1 {
+		entries -= int(a.offsets[n-2])
 	}
-	if start < end {
-		repeatRows(a.keys, start, end)
-		repeatRows(a.values, start, end)
-	}
-	a.col.Offsets = append(a.col.Offsets, uint64(a.values.Rows()))
+	k, v := len(a.keys.buf), len(a.values.buf)
+	a.keys.buf = append(a.keys.buf, a.keys.buf[a.lastKeys:k]...)
+	a.values.buf = append(a.values.buf, a.values.buf[a.lastValues:v]...)
+	a.keys.rows += entries
+	a.values.rows += entries
+	a.lastKeys, a.lastValues = k, v
+	a.offsets = append(a.offsets, uint64(a.keys.rows))
 }
 
-// repeatRows appends a copy of rows [start, end) of c, which are contiguous in its buffer.
-func repeatRows(c *proto.ColStr, start, end int) {
-	first, last := c.Pos[start].Start, c.Pos[end-1].End
-	shift := len(c.Buf) - first
-	c.Buf = append(c.Buf, c.Buf[first:last]...)
-	for _, p := range c.Pos[start:end] {
-		c.Pos = append(c.Pos, proto.Position{Start: p.Start + shift, End: p.End + shift})
-	}
+// Type is the wire type; see the type's comment.
+func (a *AttrMap) Type() proto.ColumnType {
+	return proto.ColumnTypeMap.Sub(proto.ColumnTypeString, proto.ColumnTypeString)
 }
 
-// appendEntries adds m's entries without closing the row; Nested columns close rows themselves.
-func (a *AttrMap) appendEntries(m pcommon.Map) {
-	for k, v := range m.All() {
-		a.keys.Append(k)
-		appendValueStr(a.values, v)
+// Rows is the number of maps.
+func (a *AttrMap) Rows() int { return len(a.offsets) }
+
+// EncodeColumn writes offsets, keys, values. Like ch-go's Map, nothing for zero rows.
+func (a *AttrMap) EncodeColumn(b *proto.Buffer) {
+	if len(a.offsets) == 0 {
+		return
 	}
+	a.offsets.EncodeColumn(b)
+	a.keys.EncodeColumn(b)
+	a.values.EncodeColumn(b)
 }
 
-// Column is the proto column to put in an input.
-func (a *AttrMap) Column() proto.ColInput { return a.col }
+// WriteColumn implements proto.ColInput.
+func (a *AttrMap) WriteColumn(w *proto.Writer) { w.ChainBuffer(a.EncodeColumn) }
 
 // Reset empties the column, keeping capacity.
 func (a *AttrMap) Reset() {
-	a.col.Reset()
-}
-
-// attrMapArray is Array(Map(LowCardinality(String), String)), the Attributes of a Nested
-// column: one array per row, one map per element.
-type attrMapArray struct {
-	col  *proto.ColArr[map[string]string]
-	maps *AttrMap
-}
-
-func newAttrMapArray() *attrMapArray {
-	m := NewAttrMap()
-	return &attrMapArray{col: proto.NewArray[map[string]string](m.col), maps: m}
-}
-
-// appendElem adds one map element to the open row.
-func (a *attrMapArray) appendElem(m pcommon.Map) { a.maps.Append(m) }
-
-// closeRow ends the current row after its elements were appended.
-func (a *attrMapArray) closeRow() {
-	a.col.Offsets = append(a.col.Offsets, uint64(a.maps.col.Rows()))
+	a.offsets.Reset()
+	a.keys.Reset()
+	a.values.Reset()
+	a.lastKeys, a.lastValues = 0, 0
 }

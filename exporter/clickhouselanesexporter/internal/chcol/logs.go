@@ -8,48 +8,44 @@ import (
 // Logs is the column set of the otel_logs table.
 type Logs struct {
 	timestamp      *proto.ColDateTime64
-	traceID        proto.ColStr
-	spanID         proto.ColStr
+	traceID        strCol
+	spanID         strCol
 	traceFlags     proto.ColUInt8
-	severityText   *lowCard
+	severityText   strCol
 	severityNumber proto.ColUInt8
-	serviceName    *lowCard
-	body           proto.ColStr
-	resourceURL    *lowCard
-	resourceAttrs  *AttrMap
-	scopeURL       *lowCard
-	scopeName      proto.ColStr
-	scopeVersion   *lowCard
-	scopeAttrs     *AttrMap
-	logAttrs       *AttrMap
-	eventName      proto.ColStr
+	serviceName    strCol
+	body           strCol
+	resourceURL    strCol
+	resourceAttrs  AttrMap
+	scopeURL       strCol
+	scopeName      strCol
+	scopeVersion   strCol
+	scopeAttrs     AttrMap
+	logAttrs       AttrMap
+	eventName      strCol
 
 	input proto.Input
 }
 
 // NewLogs returns an empty logs block.
 func NewLogs() *Logs {
-	l := &Logs{
-		timestamp: newDateTime64(), severityText: newLowCard(), serviceName: newLowCard(),
-		resourceURL: newLowCard(), resourceAttrs: NewAttrMap(), scopeURL: newLowCard(),
-		scopeVersion: newLowCard(), scopeAttrs: NewAttrMap(), logAttrs: NewAttrMap(),
-	}
+	l := &Logs{timestamp: newDateTime64()}
 	l.input = proto.Input{
 		{Name: "Timestamp", Data: l.timestamp},
 		{Name: "TraceId", Data: &l.traceID},
 		{Name: "SpanId", Data: &l.spanID},
 		{Name: "TraceFlags", Data: &l.traceFlags},
-		{Name: "SeverityText", Data: l.severityText},
+		{Name: "SeverityText", Data: &l.severityText},
 		{Name: "SeverityNumber", Data: &l.severityNumber},
-		{Name: "ServiceName", Data: l.serviceName},
+		{Name: "ServiceName", Data: &l.serviceName},
 		{Name: "Body", Data: &l.body},
-		{Name: "ResourceSchemaUrl", Data: l.resourceURL},
-		{Name: "ResourceAttributes", Data: l.resourceAttrs.Column()},
-		{Name: "ScopeSchemaUrl", Data: l.scopeURL},
+		{Name: "ResourceSchemaUrl", Data: &l.resourceURL},
+		{Name: "ResourceAttributes", Data: &l.resourceAttrs},
+		{Name: "ScopeSchemaUrl", Data: &l.scopeURL},
 		{Name: "ScopeName", Data: &l.scopeName},
-		{Name: "ScopeVersion", Data: l.scopeVersion},
-		{Name: "ScopeAttributes", Data: l.scopeAttrs.Column()},
-		{Name: "LogAttributes", Data: l.logAttrs.Column()},
+		{Name: "ScopeVersion", Data: &l.scopeVersion},
+		{Name: "ScopeAttributes", Data: &l.scopeAttrs},
+		{Name: "LogAttributes", Data: &l.logAttrs},
 		{Name: "EventName", Data: &l.eventName},
 	}
 	return l
@@ -85,13 +81,13 @@ func (l *Logs) appendRecord(r plog.LogRecord, rl plog.ResourceLogs, sl plog.Scop
 	}
 	scope := sl.Scope()
 	l.timestamp.AppendRaw(proto.DateTime64(ts))
-	appendTraceID(&l.traceID, r.TraceID())
-	appendSpanID(&l.spanID, r.SpanID())
+	l.traceID.appendTraceID(r.TraceID())
+	l.spanID.appendSpanID(r.SpanID())
 	l.traceFlags.Append(uint8(r.Flags()))
 	l.severityText.Append(r.SeverityText())
 	l.severityNumber.Append(uint8(r.SeverityNumber()))
 	l.serviceName.Append(service)
-	appendValueStr(&l.body, r.Body())
+	l.body.appendValue(r.Body())
 	l.resourceURL.Append(rl.SchemaUrl())
 	l.scopeURL.Append(sl.SchemaUrl())
 	l.scopeName.Append(scope.Name())

@@ -8,18 +8,18 @@ import (
 
 // metricBase holds the leading columns every metric table shares.
 type metricBase struct {
-	resourceAttrs *AttrMap
-	resourceURL   proto.ColStr
-	scopeName     proto.ColStr
-	scopeVersion  proto.ColStr
-	scopeAttrs    *AttrMap
+	resourceAttrs AttrMap
+	resourceURL   strCol
+	scopeName     strCol
+	scopeVersion  strCol
+	scopeAttrs    AttrMap
 	scopeDropped  proto.ColUInt32
-	scopeURL      proto.ColStr
-	serviceName   *lowCard
-	metricName    *lowCard
-	description   proto.ColStr
-	unit          proto.ColStr
-	attrs         *AttrMap
+	scopeURL      strCol
+	serviceName   strCol
+	metricName    strCol
+	description   strCol
+	unit          strCol
+	attrs         AttrMap
 	startTime     proto.ColDateTime
 	time          proto.ColDateTime
 
@@ -27,21 +27,19 @@ type metricBase struct {
 }
 
 func (b *metricBase) init() {
-	b.resourceAttrs, b.scopeAttrs, b.attrs = NewAttrMap(), NewAttrMap(), NewAttrMap()
-	b.serviceName, b.metricName = newLowCard(), newLowCard()
 	b.input = proto.Input{
-		{Name: "ResourceAttributes", Data: b.resourceAttrs.Column()},
+		{Name: "ResourceAttributes", Data: &b.resourceAttrs},
 		{Name: "ResourceSchemaUrl", Data: &b.resourceURL},
 		{Name: "ScopeName", Data: &b.scopeName},
 		{Name: "ScopeVersion", Data: &b.scopeVersion},
-		{Name: "ScopeAttributes", Data: b.scopeAttrs.Column()},
+		{Name: "ScopeAttributes", Data: &b.scopeAttrs},
 		{Name: "ScopeDroppedAttrCount", Data: &b.scopeDropped},
 		{Name: "ScopeSchemaUrl", Data: &b.scopeURL},
-		{Name: "ServiceName", Data: b.serviceName},
-		{Name: "MetricName", Data: b.metricName},
+		{Name: "ServiceName", Data: &b.serviceName},
+		{Name: "MetricName", Data: &b.metricName},
 		{Name: "MetricDescription", Data: &b.description},
 		{Name: "MetricUnit", Data: &b.unit},
-		{Name: "Attributes", Data: b.attrs.Column()},
+		{Name: "Attributes", Data: &b.attrs},
 		{Name: "StartTimeUnix", Data: &b.startTime},
 		{Name: "TimeUnix", Data: &b.time},
 	}
@@ -90,51 +88,41 @@ func (b *metricBase) Reset() {
 
 // exemplars are the Exemplars Nested columns.
 type exemplars struct {
-	attrs    *attrMapArray
-	time     *proto.ColArr[time64]
-	times    *proto.ColDateTime
-	value    *proto.ColArr[float64]
-	values   *proto.ColFloat64
-	spanID   *proto.ColArr[string]
-	spanIDs  *proto.ColStr
-	traceID  *proto.ColArr[string]
-	traceIDs *proto.ColStr
+	attrs    AttrMap
+	times    proto.ColDateTime
+	values   proto.ColFloat64
+	spanIDs  strCol
+	traceIDs strCol
+	arrays   [5]*arrCol
 }
 
 func newExemplars() *exemplars {
-	e := &exemplars{attrs: newAttrMapArray(), times: new(proto.ColDateTime), values: new(proto.ColFloat64),
-		spanIDs: new(proto.ColStr), traceIDs: new(proto.ColStr)}
-	e.time = proto.NewArray[time64](e.times)
-	e.value = proto.NewArray[float64](e.values)
-	e.spanID = proto.NewArray[string](e.spanIDs)
-	e.traceID = proto.NewArray[string](e.traceIDs)
+	e := &exemplars{}
+	e.arrays = [5]*arrCol{newArr(&e.attrs), newArr(&e.times), newArr(&e.values), newArr(&e.spanIDs), newArr(&e.traceIDs)}
 	return e
 }
 
 func (e *exemplars) columns() proto.Input {
 	return proto.Input{
-		{Name: "Exemplars.FilteredAttributes", Data: e.attrs.col},
-		{Name: "Exemplars.TimeUnix", Data: e.time},
-		{Name: "Exemplars.Value", Data: e.value},
-		{Name: "Exemplars.SpanId", Data: e.spanID},
-		{Name: "Exemplars.TraceId", Data: e.traceID},
+		{Name: "Exemplars.FilteredAttributes", Data: e.arrays[0]},
+		{Name: "Exemplars.TimeUnix", Data: e.arrays[1]},
+		{Name: "Exemplars.Value", Data: e.arrays[2]},
+		{Name: "Exemplars.SpanId", Data: e.arrays[3]},
+		{Name: "Exemplars.TraceId", Data: e.arrays[4]},
 	}
 }
 
 func (e *exemplars) append(s pmetric.ExemplarSlice) {
 	for _, x := range s.All() {
-		e.attrs.appendElem(x.FilteredAttributes())
+		e.attrs.Append(x.FilteredAttributes())
 		e.times.AppendRaw(seconds(x.Timestamp()))
 		e.values.Append(exemplarValue(x))
-		appendSpanID(e.spanIDs, x.SpanID())
-		appendTraceID(e.traceIDs, x.TraceID())
+		e.spanIDs.appendSpanID(x.SpanID())
+		e.traceIDs.appendTraceID(x.TraceID())
 	}
-	n := uint64(e.times.Rows())
-	e.time.Offsets = append(e.time.Offsets, n)
-	e.value.Offsets = append(e.value.Offsets, n)
-	e.spanID.Offsets = append(e.spanID.Offsets, n)
-	e.traceID.Offsets = append(e.traceID.Offsets, n)
-	e.attrs.closeRow()
+	for _, a := range e.arrays {
+		a.closeRow()
+	}
 }
 
 func exemplarValue(x pmetric.Exemplar) float64 {

@@ -7,21 +7,21 @@ import (
 )
 
 // appendU64s adds one array row from s without AsRaw's copy.
-func appendU64s(arr *proto.ColArr[uint64], s pcommon.UInt64Slice) {
-	data := arr.Data.(*proto.ColUInt64)
+func appendU64s(arr *arrCol, s pcommon.UInt64Slice) {
+	data := arr.data.(*proto.ColUInt64)
 	for _, v := range s.All() {
 		*data = append(*data, v)
 	}
-	arr.Offsets = append(arr.Offsets, uint64(len(*data)))
+	arr.closeRow()
 }
 
 // appendF64s adds one array row from s without AsRaw's copy.
-func appendF64s(arr *proto.ColArr[float64], s pcommon.Float64Slice) {
-	data := arr.Data.(*proto.ColFloat64)
+func appendF64s(arr *arrCol, s pcommon.Float64Slice) {
+	data := arr.data.(*proto.ColFloat64)
 	for _, v := range s.All() {
 		*data = append(*data, v)
 	}
-	arr.Offsets = append(arr.Offsets, uint64(len(*data)))
+	arr.closeRow()
 }
 
 // Gauge is the column set of otel_metrics_gauge.
@@ -72,8 +72,8 @@ type Histogram struct {
 	metricBase
 	count       proto.ColUInt64
 	sum         proto.ColFloat64
-	buckets     *proto.ColArr[uint64]
-	bounds      *proto.ColArr[float64]
+	buckets     *arrCol
+	bounds      *arrCol
 	ex          *exemplars
 	flags       proto.ColUInt32
 	min, max    proto.ColFloat64
@@ -81,8 +81,8 @@ type Histogram struct {
 }
 
 func newHistogram() *Histogram {
-	h := &Histogram{ex: newExemplars(), buckets: proto.NewArray[uint64](new(proto.ColUInt64)),
-		bounds: proto.NewArray[float64](new(proto.ColFloat64))}
+	h := &Histogram{ex: newExemplars(), buckets: newArr(new(proto.ColUInt64)),
+		bounds: newArr(new(proto.ColFloat64))}
 	h.init()
 	h.input = append(h.input,
 		proto.InputColumn{Name: "Count", Data: &h.count},
@@ -119,9 +119,9 @@ type ExpHistogram struct {
 	scale       proto.ColInt32
 	zeroCount   proto.ColUInt64
 	posOffset   proto.ColInt32
-	posBuckets  *proto.ColArr[uint64]
+	posBuckets  *arrCol
 	negOffset   proto.ColInt32
-	negBuckets  *proto.ColArr[uint64]
+	negBuckets  *arrCol
 	ex          *exemplars
 	flags       proto.ColUInt32
 	min, max    proto.ColFloat64
@@ -129,8 +129,8 @@ type ExpHistogram struct {
 }
 
 func newExpHistogram() *ExpHistogram {
-	h := &ExpHistogram{ex: newExemplars(), posBuckets: proto.NewArray[uint64](new(proto.ColUInt64)),
-		negBuckets: proto.NewArray[uint64](new(proto.ColUInt64))}
+	h := &ExpHistogram{ex: newExemplars(), posBuckets: newArr(new(proto.ColUInt64)),
+		negBuckets: newArr(new(proto.ColUInt64))}
 	h.init()
 	h.input = append(h.input,
 		proto.InputColumn{Name: "Count", Data: &h.count},
@@ -172,17 +172,17 @@ type Summary struct {
 	metricBase
 	count     proto.ColUInt64
 	sum       proto.ColFloat64
-	quantile  *proto.ColArr[float64]
+	quantile  *arrCol
 	quantiles *proto.ColFloat64
-	value     *proto.ColArr[float64]
+	value     *arrCol
 	values    *proto.ColFloat64
 	flags     proto.ColUInt32
 }
 
 func newSummary() *Summary {
 	s := &Summary{quantiles: new(proto.ColFloat64), values: new(proto.ColFloat64)}
-	s.quantile = proto.NewArray[float64](s.quantiles)
-	s.value = proto.NewArray[float64](s.values)
+	s.quantile = newArr(s.quantiles)
+	s.value = newArr(s.values)
 	s.init()
 	s.input = append(s.input,
 		proto.InputColumn{Name: "Count", Data: &s.count},
@@ -201,8 +201,7 @@ func (s *Summary) append(mc *metricContext, dp pmetric.SummaryDataPoint) {
 		s.quantiles.Append(q.Quantile())
 		s.values.Append(q.Value())
 	}
-	n := uint64(s.quantiles.Rows())
-	s.quantile.Offsets = append(s.quantile.Offsets, n)
-	s.value.Offsets = append(s.value.Offsets, n)
+	s.quantile.closeRow()
+	s.value.closeRow()
 	s.flags.Append(uint32(dp.Flags()))
 }

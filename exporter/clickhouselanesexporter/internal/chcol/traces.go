@@ -9,75 +9,68 @@ import (
 // Traces is the column set of the otel_traces table.
 type Traces struct {
 	timestamp     *proto.ColDateTime64
-	traceID       proto.ColStr
-	spanID        proto.ColStr
-	parentSpanID  proto.ColStr
-	traceState    proto.ColStr
-	spanName      *lowCard
-	spanKind      *lowCard
-	serviceName   *lowCard
-	resourceAttrs *AttrMap
-	scopeName     proto.ColStr
-	scopeVersion  proto.ColStr
-	spanAttrs     *AttrMap
+	traceID       strCol
+	spanID        strCol
+	parentSpanID  strCol
+	traceState    strCol
+	spanName      strCol
+	spanKind      strCol
+	serviceName   strCol
+	resourceAttrs AttrMap
+	scopeName     strCol
+	scopeVersion  strCol
+	spanAttrs     AttrMap
 	duration      proto.ColUInt64
-	statusCode    *lowCard
-	statusMessage proto.ColStr
+	statusCode    strCol
+	statusMessage strCol
 
-	eventTime  *proto.ColArr[time64]
-	eventTimes *proto.ColDateTime64
-	eventName  *proto.ColArr[string]
-	eventNames *lowCard
-	eventAttrs *attrMapArray
-
-	linkTraceID  *proto.ColArr[string]
-	linkTraceIDs *proto.ColStr
-	linkSpanID   *proto.ColArr[string]
-	linkSpanIDs  *proto.ColStr
-	linkState    *proto.ColArr[string]
-	linkStates   *proto.ColStr
-	linkAttrs    *attrMapArray
+	eventTimes  *proto.ColDateTime64
+	eventNames  strCol
+	eventAttrs  AttrMap
+	eventTime   *arrCol
+	eventName   *arrCol
+	eventAttr   *arrCol
+	linkTraceID strCol
+	linkSpanID  strCol
+	linkState   strCol
+	linkAttrs   AttrMap
+	linkTraceA  *arrCol
+	linkSpanA   *arrCol
+	linkStateA  *arrCol
+	linkAttrA   *arrCol
 
 	input proto.Input
 }
 
 // NewTraces returns an empty traces block.
 func NewTraces() *Traces {
-	t := &Traces{
-		timestamp: newDateTime64(), spanName: newLowCard(), spanKind: newLowCard(),
-		serviceName: newLowCard(), resourceAttrs: NewAttrMap(), spanAttrs: NewAttrMap(),
-		statusCode: newLowCard(), eventTimes: newDateTime64(), eventNames: newLowCard(),
-		eventAttrs: newAttrMapArray(), linkTraceIDs: new(proto.ColStr), linkSpanIDs: new(proto.ColStr),
-		linkStates: new(proto.ColStr), linkAttrs: newAttrMapArray(),
-	}
-	t.eventTime = proto.NewArray[time64](t.eventTimes)
-	t.eventName = proto.NewArray[string](t.eventNames)
-	t.linkTraceID = proto.NewArray[string](t.linkTraceIDs)
-	t.linkSpanID = proto.NewArray[string](t.linkSpanIDs)
-	t.linkState = proto.NewArray[string](t.linkStates)
+	t := &Traces{timestamp: newDateTime64(), eventTimes: newDateTime64()}
+	t.eventTime, t.eventName, t.eventAttr = newArr(t.eventTimes), newArr(&t.eventNames), newArr(&t.eventAttrs)
+	t.linkTraceA, t.linkSpanA = newArr(&t.linkTraceID), newArr(&t.linkSpanID)
+	t.linkStateA, t.linkAttrA = newArr(&t.linkState), newArr(&t.linkAttrs)
 	t.input = proto.Input{
 		{Name: "Timestamp", Data: t.timestamp},
 		{Name: "TraceId", Data: &t.traceID},
 		{Name: "SpanId", Data: &t.spanID},
 		{Name: "ParentSpanId", Data: &t.parentSpanID},
 		{Name: "TraceState", Data: &t.traceState},
-		{Name: "SpanName", Data: t.spanName},
-		{Name: "SpanKind", Data: t.spanKind},
-		{Name: "ServiceName", Data: t.serviceName},
-		{Name: "ResourceAttributes", Data: t.resourceAttrs.Column()},
+		{Name: "SpanName", Data: &t.spanName},
+		{Name: "SpanKind", Data: &t.spanKind},
+		{Name: "ServiceName", Data: &t.serviceName},
+		{Name: "ResourceAttributes", Data: &t.resourceAttrs},
 		{Name: "ScopeName", Data: &t.scopeName},
 		{Name: "ScopeVersion", Data: &t.scopeVersion},
-		{Name: "SpanAttributes", Data: t.spanAttrs.Column()},
+		{Name: "SpanAttributes", Data: &t.spanAttrs},
 		{Name: "Duration", Data: &t.duration},
-		{Name: "StatusCode", Data: t.statusCode},
+		{Name: "StatusCode", Data: &t.statusCode},
 		{Name: "StatusMessage", Data: &t.statusMessage},
 		{Name: "Events.Timestamp", Data: t.eventTime},
 		{Name: "Events.Name", Data: t.eventName},
-		{Name: "Events.Attributes", Data: t.eventAttrs.col},
-		{Name: "Links.TraceId", Data: t.linkTraceID},
-		{Name: "Links.SpanId", Data: t.linkSpanID},
-		{Name: "Links.TraceState", Data: t.linkState},
-		{Name: "Links.Attributes", Data: t.linkAttrs.col},
+		{Name: "Events.Attributes", Data: t.eventAttr},
+		{Name: "Links.TraceId", Data: t.linkTraceA},
+		{Name: "Links.SpanId", Data: t.linkSpanA},
+		{Name: "Links.TraceState", Data: t.linkStateA},
+		{Name: "Links.Attributes", Data: t.linkAttrA},
 	}
 	return t
 }
@@ -107,9 +100,9 @@ func (t *Traces) Append(td ptrace.Traces) {
 func (t *Traces) appendSpan(span ptrace.Span, service string, scope pcommon.InstrumentationScope) {
 	start, end := span.StartTimestamp(), span.EndTimestamp()
 	t.timestamp.AppendRaw(proto.DateTime64(start))
-	appendTraceID(&t.traceID, span.TraceID())
-	appendSpanID(&t.spanID, span.SpanID())
-	appendSpanID(&t.parentSpanID, span.ParentSpanID())
+	t.traceID.appendTraceID(span.TraceID())
+	t.spanID.appendSpanID(span.SpanID())
+	t.parentSpanID.appendSpanID(span.ParentSpanID())
 	t.traceState.Append(span.TraceState().AsRaw())
 	t.spanName.Append(span.Name())
 	t.spanKind.Append(span.Kind().String())
@@ -131,26 +124,24 @@ func (t *Traces) appendEvents(events ptrace.SpanEventSlice) {
 	for _, e := range events.All() {
 		t.eventTimes.AppendRaw(proto.DateTime64(e.Timestamp()))
 		t.eventNames.Append(e.Name())
-		t.eventAttrs.appendElem(e.Attributes())
+		t.eventAttrs.Append(e.Attributes())
 	}
-	n := uint64(t.eventTimes.Rows())
-	t.eventTime.Offsets = append(t.eventTime.Offsets, n)
-	t.eventName.Offsets = append(t.eventName.Offsets, n)
-	t.eventAttrs.closeRow()
+	t.eventTime.closeRow()
+	t.eventName.closeRow()
+	t.eventAttr.closeRow()
 }
 
 func (t *Traces) appendLinks(links ptrace.SpanLinkSlice) {
 	for _, l := range links.All() {
-		appendTraceID(t.linkTraceIDs, l.TraceID())
-		appendSpanID(t.linkSpanIDs, l.SpanID())
-		t.linkStates.Append(l.TraceState().AsRaw())
-		t.linkAttrs.appendElem(l.Attributes())
+		t.linkTraceID.appendTraceID(l.TraceID())
+		t.linkSpanID.appendSpanID(l.SpanID())
+		t.linkState.Append(l.TraceState().AsRaw())
+		t.linkAttrs.Append(l.Attributes())
 	}
-	n := uint64(t.linkTraceIDs.Rows())
-	t.linkTraceID.Offsets = append(t.linkTraceID.Offsets, n)
-	t.linkSpanID.Offsets = append(t.linkSpanID.Offsets, n)
-	t.linkState.Offsets = append(t.linkState.Offsets, n)
-	t.linkAttrs.closeRow()
+	t.linkTraceA.closeRow()
+	t.linkSpanA.closeRow()
+	t.linkStateA.closeRow()
+	t.linkAttrA.closeRow()
 }
 
 // Rows is the number of spans appended.
@@ -160,6 +151,4 @@ func (t *Traces) Rows() int { return t.timestamp.Rows() }
 func (t *Traces) Input() proto.Input { return t.input }
 
 // Reset empties the block, keeping capacity.
-func (t *Traces) Reset() {
-	resetInput(t.input)
-}
+func (t *Traces) Reset() { resetInput(t.input) }

@@ -52,8 +52,9 @@ func TestWarmTracesBlockDoesNotAllocate(t *testing.T) {
 func TestResourceAttributesRepeatPerRow(t *testing.T) {
 	b := NewTraces()
 	b.Append(spansForAllocs())
+	rows := decodeMaps(t, &b.resourceAttrs)
 	for _, row := range []int{0, 1, 49, 50, 99} {
-		got := b.resourceAttrs.col.Row(row)
+		got := rows[row]
 		want := map[string]string{"service.name": "svc", "r": map[bool]string{true: "0", false: "1"}[row < 50]}
 		if len(got) != 2 || got["service.name"] != want["service.name"] || got["r"] != want["r"] {
 			t.Errorf("row %d: %v, want %v", row, got, want)
@@ -73,5 +74,41 @@ func TestResourceAttributesRepeatPerRow(t *testing.T) {
 			}
 		}
 		c.Data.EncodeColumn(&buf)
+	}
+}
+
+// decodeMaps reads a's wire bytes back with ch-go's own Map(String, String) decoder.
+func decodeMaps(t *testing.T, a *AttrMap) []map[string]string {
+	t.Helper()
+	var buf proto.Buffer
+	a.EncodeColumn(&buf)
+	m := proto.NewMap[string, string](new(proto.ColStr), new(proto.ColStr))
+	if err := m.DecodeColumn(buf.Reader(), a.Rows()); err != nil {
+		t.Fatal(err)
+	}
+	out := make([]map[string]string, m.Rows())
+	for i := range out {
+		out[i] = m.Row(i)
+	}
+	return out
+}
+
+// TestAttrMapRepeatAfterEmptyRow: repeating a row with no entries, and rows after it.
+func TestAttrMapRepeatAfterEmptyRow(t *testing.T) {
+	var a AttrMap
+	one := pcommon.NewMap()
+	one.PutStr("k", "v")
+	a.Append(one)
+	a.AppendRepeat()
+	a.Append(pcommon.NewMap())
+	a.AppendRepeat()
+	a.Append(one)
+	a.AppendRepeat()
+	got := decodeMaps(t, &a)
+	want := []int{1, 1, 0, 0, 1, 1}
+	for i, n := range want {
+		if len(got[i]) != n || (n == 1 && got[i]["k"] != "v") {
+			t.Errorf("row %d = %v", i, got[i])
+		}
 	}
 }
