@@ -65,11 +65,11 @@ func (c *strCol) appendSpanID(id pcommon.SpanID) {
 	c.rows++
 }
 
-func (c *strCol) Type() proto.ColumnType      { return proto.ColumnTypeString }
-func (c *strCol) Rows() int                   { return c.rows }
+func (c *strCol) Type() proto.ColumnType       { return proto.ColumnTypeString }
+func (c *strCol) Rows() int                    { return c.rows }
 func (c *strCol) EncodeColumn(b *proto.Buffer) { b.Buf = append(b.Buf, c.buf...) }
 func (c *strCol) WriteColumn(w *proto.Writer)  { w.ChainBuffer(c.EncodeColumn) }
-func (c *strCol) Reset()                      { c.buf, c.rows = c.buf[:0], 0 }
+func (c *strCol) Reset()                       { c.buf, c.rows = c.buf[:0], 0 }
 
 // arrCol is Array(T) over any input column: cumulative end offsets, then the elements.
 type arrCol struct {
