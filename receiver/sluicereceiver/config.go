@@ -3,6 +3,7 @@ package sluicereceiver // import "github.com/sluicehq/sluice/receiver/sluicerece
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -85,8 +86,26 @@ func (c *Config) Validate() error {
 	if a.RetryAfter < time.Second || a.RetryAfter%time.Second != 0 {
 		errs = append(errs, fmt.Errorf("admission.retry_after must be whole seconds and at least 1s, found %s", a.RetryAfter))
 	}
+	errs = append(errs, c.validatePaths()...)
 	errs = append(errs, c.validateTenant()...)
 	return errors.Join(errs...)
+}
+
+func (c *Config) validatePaths() []error {
+	if !c.Protocols.HTTP.HasValue() {
+		return nil
+	}
+	h := c.Protocols.HTTP.Get()
+	var errs []error
+	for key, p := range map[string]string{"traces_url_path": h.TracesURLPath, "metrics_url_path": h.MetricsURLPath, "logs_url_path": h.LogsURLPath} {
+		if !strings.HasPrefix(p, "/") {
+			errs = append(errs, fmt.Errorf("protocols.http.%s must start with /, found %q", key, p))
+		}
+	}
+	if h.TracesURLPath == h.MetricsURLPath || h.TracesURLPath == h.LogsURLPath || h.MetricsURLPath == h.LogsURLPath {
+		errs = append(errs, fmt.Errorf("protocols.http paths must differ, found %q, %q, %q", h.TracesURLPath, h.MetricsURLPath, h.LogsURLPath))
+	}
+	return errs
 }
 
 func (c *Config) validateTenant() []error {

@@ -89,6 +89,8 @@ func TestInvalidConfigs(t *testing.T) {
 		{"tenant_share_too_big", "admission.tenant.max_share must be in (0, 1], found 1.5"},
 		{"tenant_without_metadata", `admission.tenant.metadata_key "X-Scope-OrgID" needs include_metadata: true on grpc or http`},
 		{"tenant_cap_zero", "admission.tenant.max_tenants must be at least 1, found 0"},
+		{"relative_path", `protocols.http.traces_url_path must start with /, found "v1/traces"`},
+		{"same_paths", "protocols.http paths must differ"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := loadConfig(t, "invalid_configs.yaml", tt.name)
