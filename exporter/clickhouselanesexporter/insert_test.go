@@ -140,3 +140,33 @@ func TestServerDownIsTransient(t *testing.T) {
 		t.Fatalf("insert after restart: %v", err)
 	}
 }
+
+// TestOneRejectingTableDoesNotBlockTheOthers: a metric table that rejects its rows permanently
+// loses only its own rows; the other tables of the batch are still written.
+func TestOneRejectingTableDoesNotBlockTheOthers(t *testing.T) {
+	endpoint := chlocal.ForTest(t)
+	cfg := testConfig(t, endpoint)
+	ctx := context.Background()
+	exp, err := NewFactory().CreateMetrics(ctx, nopSettings(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startComponent(t, exp)
+	conn := openDB(t, endpoint)
+	gauge := quotedTable(cfg.Database, cfg.MetricsTables.Gauge.Name)
+	for _, q := range []string{"DROP TABLE " + gauge, "CREATE TABLE " + gauge + " (TimeUnix DateTime) ENGINE = MergeTree ORDER BY tuple()"} {
+		if err := conn.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = exp.ConsumeMetrics(ctx, testMetrics())
+	if !consumererror.IsPermanent(err) || !strings.Contains(err.Error(), cfg.MetricsTables.Gauge.Name) {
+		t.Fatalf("want a permanent error naming the gauge table, got %v", err)
+	}
+	for _, table := range []string{cfg.MetricsTables.Sum.Name, cfg.MetricsTables.Histogram.Name,
+		cfg.MetricsTables.ExponentialHistogram.Name, cfg.MetricsTables.Summary.Name} {
+		if n := countRows(t, conn, cfg.Database, table); n != 1 {
+			t.Errorf("%s has %d rows, want 1", table, n)
+		}
+	}
+}

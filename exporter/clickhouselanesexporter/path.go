@@ -2,6 +2,7 @@ package clickhouselanesexporter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -41,11 +42,15 @@ type insertResult struct {
 }
 
 // flush inserts every non-empty block, each attempt bounded by timeout, and resets the blocks
-// whatever happens: the caller still holds the pdata and retries from it. It stops at the first
-// failure, so the caller sees one error; tables already written are not rewritten by a retry
-// when deduplication is on (same content, same token).
+// whatever happens: the caller still holds the pdata and retries from it.
+//
+// A table that rejects its rows permanently does not stop the others (their rows are good);
+// its error is returned at the end. A transient failure stops at once and is returned: the
+// caller retries the whole batch, and tables already written are not rewritten when
+// deduplication is on (same content, same token).
 func (p *insertPath) flush(ctx context.Context, timeout time.Duration, report func(insertResult)) error {
 	defer p.reset()
+	var permanent []error
 	for _, t := range p.tables {
 		rows := t.block.Rows()
 		if rows == 0 {
@@ -59,11 +64,15 @@ func (p *insertPath) flush(ctx context.Context, timeout time.Duration, report fu
 			err = fmt.Errorf("insert into %s: %w", t.name, err)
 		}
 		report(insertResult{table: t.name, rows: rows, duration: time.Since(start), err: err})
-		if err != nil {
+		if err == nil {
+			continue
+		}
+		if ok, _ := chinsert.Permanent(err); !ok {
 			return err
 		}
+		permanent = append(permanent, err)
 	}
-	return nil
+	return errors.Join(permanent...)
 }
 
 func (p *insertPath) reset() {
