@@ -6,7 +6,7 @@ import (
 )
 
 // AttrMap is a Map(LowCardinality(String), String) column filled straight from pcommon.Map.
-// It is sent as Map(String, String), which the server converts on insert (see lowCard).
+// It is sent as Map(String, String), which the server casts on insert (see doc.go).
 type AttrMap struct {
 	offsets proto.ColUInt64
 	keys    strCol
@@ -16,9 +16,6 @@ type AttrMap struct {
 }
 
 var _ proto.ColInput = (*AttrMap)(nil)
-
-// NewAttrMap returns an empty attribute column.
-func NewAttrMap() *AttrMap { return new(AttrMap) }
 
 // Append adds one row holding every attribute of m.
 func (a *AttrMap) Append(m pcommon.Map) {
