@@ -170,3 +170,22 @@ func TestOneRejectingTableDoesNotBlockTheOthers(t *testing.T) {
 		}
 	}
 }
+
+// TestFailoverToNextHost: with the first host dead, schema creation and inserts go to the next.
+func TestFailoverToNextHost(t *testing.T) {
+	endpoint := chlocal.ForTest(t)
+	cfg := testConfig(t, endpoint)
+	// Port 1 on loopback refuses at once.
+	cfg.Endpoint = "tcp://127.0.0.1:1," + strings.TrimPrefix(cfg.Endpoint, "tcp://")
+	exp, err := NewFactory().CreateLogs(context.Background(), nopSettings(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startComponent(t, exp)
+	if err := exp.ConsumeLogs(context.Background(), testLogs()); err != nil {
+		t.Fatal(err)
+	}
+	if n := countRows(t, openDB(t, endpoint), cfg.Database, cfg.LogsTableName); n != 2 {
+		t.Fatalf("%d rows, want 2", n)
+	}
+}
