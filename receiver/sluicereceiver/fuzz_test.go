@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"github.com/sluicehq/sluice/receiver/sluicereceiver/internal/metadata"
@@ -17,12 +18,17 @@ import (
 // handlerOnly builds a receiver's HTTP handler without listening, for fuzzing and benchmarks.
 func handlerOnly(t testing.TB, s *sink, mutate func(*Config)) (*otlpReceiver, http.Handler) {
 	t.Helper()
+	return handlerWith(t, receivertest.NewNopSettings(metadata.Type), s, mutate)
+}
+
+func handlerWith(t testing.TB, set receiver.Settings, s *sink, mutate func(*Config)) (*otlpReceiver, http.Handler) {
+	t.Helper()
 	cfg := createDefaultConfig().(*Config)
 	cfg.Protocols.HTTP.GetOrInsertDefault().ServerConfig.MaxRequestBodySize = 1 << 20
 	if mutate != nil {
 		mutate(cfg)
 	}
-	r, err := newReceiver(cfg, receivertest.NewNopSettings(metadata.Type))
+	r, err := newReceiver(cfg, set)
 	if err != nil {
 		t.Fatal(err)
 	}
