@@ -24,8 +24,8 @@ type Config struct {
 	// DialTimeout bounds connecting to one host; ReadTimeout the wait for one server packet.
 	DialTimeout time.Duration `mapstructure:"dial_timeout"`
 	ReadTimeout time.Duration `mapstructure:"read_timeout"`
-	// PoolSize is the number of insert paths (connection + column buffers) of the synchronous
-	// data path, so the most inserts in flight at once.
+	// PoolSize is the number of insert paths (connection + column buffers) per destination and
+	// signal, so the most inserts in flight at once to one ClickHouse.
 	PoolSize int `mapstructure:"pool_size"`
 	// Compression of native blocks: lz4 (default), zstd or none.
 	Compression Compression `mapstructure:"compression"`
@@ -50,6 +50,20 @@ type Config struct {
 	// DeduplicationWindow is non_replicated_deduplication_window on plain MergeTree tables:
 	// how many recent insert tokens each table remembers.
 	DeduplicationWindow int `mapstructure:"deduplication_window"`
+
+	// Acknowledge: on_insert (default) or on_enqueue; see Acknowledge.
+	Acknowledge Acknowledge `mapstructure:"acknowledge"`
+	// Lanes splits rows into lanes, each with its own queue, batcher, breaker and worker.
+	Lanes LanesConfig `mapstructure:"lanes"`
+	// Retry bounds the attempts per batch inside a lane.
+	Retry RetryConfig `mapstructure:"retry"`
+	// Breaker configures each lane's circuit breaker.
+	Breaker BreakerConfig `mapstructure:"breaker"`
+	// DrainTimeout is how long shutdown keeps inserting what is queued before giving up
+	// (and reporting what it could not write).
+	DrainTimeout time.Duration `mapstructure:"drain_timeout"`
+	// Routes send the lanes of some keys to their own ClickHouse.
+	Routes []RouteConfig `mapstructure:"routes"`
 
 	LogsTableName   string              `mapstructure:"logs_table_name"`
 	TracesTableName string              `mapstructure:"traces_table_name"`
@@ -115,6 +129,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("deduplication_window must not be negative, found %d", c.DeduplicationWindow))
 	}
 	errs = append(errs, c.TableEngine.validate())
+	errs = append(errs, c.validateLanes()...)
 	for key, name := range c.tableNames() {
 		if name == "" {
 			errs = append(errs, fmt.Errorf("%s must not be empty", key))

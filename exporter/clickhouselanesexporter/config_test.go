@@ -24,6 +24,21 @@ func TestLoadConfig(t *testing.T) {
 		InsertTimeout: 5 * time.Second, TTL: 72 * time.Hour,
 		TableEngine: TableEngine{Name: "ReplicatedMergeTree", Params: "'/clickhouse/tables/{shard}/{table}', '{replica}'"},
 		ClusterName: "main", LogsTableName: "logs", TracesTableName: "spans",
+		Acknowledge: AckOnEnqueue,
+		Lanes: LanesConfig{
+			Key: LaneByMetadata, KeyName: "X-Scope-OrgID", MaxLanes: 50, IdleTimeout: 10 * time.Minute,
+			MaxQueueRows: 100000, MaxQueueBytes: 32 << 20, FlushRows: 50000, FlushInterval: 2 * time.Second,
+			MemoryBudget: 512 << 20,
+		},
+		Retry:        RetryConfig{MaxAttempts: 5, InitialInterval: 50 * time.Millisecond, MaxInterval: 2 * time.Second},
+		Breaker:      BreakerConfig{FailureThreshold: 3, CoolDown: 10 * time.Second, Jitter: 0.5},
+		DrainTimeout: 30 * time.Second,
+		Routes: []RouteConfig{
+			{Name: "acme", LaneKeys: []string{"acme", "acme-staging"}, Endpoint: "tcp://ch.acme.internal:9440",
+				Database: "acme_otel", Username: "acme", Password: "acme-secret",
+				TLS: &configtls.ClientConfig{Config: configtls.Config{CAFile: "/etc/ssl/acme-ca.pem"}}},
+			{Name: "globex", LaneKeys: []string{"globex"}, Endpoint: "tcp://ch.globex.internal:9000"},
+		},
 		MetricsTables: MetricsTablesConfig{
 			Gauge: MetricTable{"m_gauge"}, Sum: MetricTable{"m_sum"}, Summary: MetricTable{"m_summary"},
 			Histogram: MetricTable{"m_hist"}, ExponentialHistogram: MetricTable{"m_exphist"},
@@ -69,13 +84,32 @@ func TestInvalidConfigs(t *testing.T) {
 		{"engine_injection", "table_engine::params must not contain"},
 		{"engine_name", "table_engine::name must be letters only"},
 		{"empty_table_name", "traces_table_name must not be empty"},
+		{"bad_acknowledge", `acknowledge must be on_insert or on_enqueue, found "always"`},
+		{"bad_lane_key", `lanes::key must be signal, metadata or resource_attribute, found "tenant"`},
+		{"lane_key_without_name", "lanes::key_name must name the metadata key"},
+		{"zero_max_lanes", "lanes::max_lanes must be positive, found 0"},
+		{"flush_above_queue", "lanes::flush_rows (300000) must not exceed lanes::max_queue_rows (200000)"},
+		{"queue_above_budget", "lanes::max_queue_bytes (1073741824) must not exceed lanes::memory_budget"},
+		{"zero_flush_interval", "lanes::flush_interval must be positive, found 0s"},
+		{"zero_attempts", "retry::max_attempts must be positive, found 0"},
+		{"bad_jitter", "breaker::jitter must be in [0, 1], found 2"},
+		{"zero_drain", "drain_timeout must be positive, found 0s"},
+		{"route_without_tenant_lanes", "routes need lanes::key metadata or resource_attribute"},
+		{"route_without_name", "routes[0]::name must be set"},
+		{"route_uppercase_name", `routes[0]::name must be lowercase`},
+		{"route_default_name", `routes[0]::name "default" is used twice`},
+		{"route_duplicate_key", `routes[1]::lane_keys: "a" is already routed to "one"`},
+		{"route_no_keys", "routes[0]::lane_keys must list at least one lane key"},
+		{"route_http_password", "routes[0]::endpoint \"http://ch:8123\": refusing to send the password over plain http"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := createDefaultConfig()
 			sub, err := cm.Sub(tc.name)
 			require.NoError(t, err)
-			require.NoError(t, sub.Unmarshal(cfg))
-			err = confmap.Validate(cfg)
+			// Enumerations are refused while loading, everything else by Validate.
+			if err = sub.Unmarshal(cfg); err == nil {
+				err = confmap.Validate(cfg)
+			}
 			require.Error(t, err)
 			require.Contains(t, err.Error(), tc.errorMsg)
 		})

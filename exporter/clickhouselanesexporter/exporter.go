@@ -4,129 +4,338 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/breaker"
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chinsert"
-	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/metadata"
+	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/lane"
+	"github.com/sluicehq/sluice/internal/backpressure"
 )
 
-// syncLane names the lane of the synchronous data path in telemetry until lanes exist.
-const syncLane = "sync"
-
-// chExporter is the synchronous data path of one signal: each push borrows an insert path from
-// a fixed pool, converts, inserts and gives it back. Transient errors are returned as they are
-// (the backpressure package maps them); permanent ones are dropped with a metric and a log line.
+// chExporter is the data path of one signal. A pipeline call splits its rows by lane key and
+// offers each part to its lane's queue without blocking: a full queue, an exhausted budget
+// or an open breaker refuses at once with a retry hint. Each lane's worker batches, inserts
+// and completes the parts; with acknowledge on_insert the call waits for that.
 type chExporter[T any] struct {
-	cfg       *Config
-	sig       signal[T]
-	logger    *zap.Logger
-	telemetry *metadata.TelemetryBuilder
-	dest      string
-	paths     chan *insertPath
+	cfg    *Config
+	sig    signal[T]
+	logger *zap.Logger
+	tel    *telemetry[T]
+	budget *lane.Budget
+
+	dests  map[string]*destination // by name
+	routes map[string]*destination // by lane key
+
+	mu     sync.RWMutex
+	lanes  map[string]*aLane[T] // by label
+	closed bool
+
+	workerCtx    context.Context // cancelled when shutdown gives up draining
+	stopWorkers  context.CancelFunc
+	workers      sync.WaitGroup
+	sweeperDone  chan struct{}
+	stopSweeper  chan struct{}
+	unwrittenRow int64 // rows cancelled mid-insert by shutdown; guarded by mu
 }
 
 func newExporter[T any](set exporter.Settings, cfg *Config, sig signal[T]) (*chExporter[T], error) {
-	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	e := &chExporter[T]{
+		cfg: cfg, sig: sig, logger: set.Logger,
+		budget: sharedBudget(set.ID, cfg.Lanes.MemoryBudget),
+		lanes:  map[string]*aLane[T]{},
+	}
+	tel, err := newTelemetry(set, e)
 	if err != nil {
 		return nil, err
 	}
-	return &chExporter[T]{
-		cfg: cfg, sig: sig, logger: set.Logger, telemetry: tb, dest: set.ID.String(),
-	}, nil
+	e.tel = tel
+	return e, nil
 }
 
-// start creates the schema if configured and fills the pool of insert paths, which dial on
-// first use (so a ClickHouse that is down at start only fails start when schema creation needs
-// it).
+func (e *chExporter[T]) ackOnInsert() bool { return e.cfg.Acknowledge != AckOnEnqueue }
+
+// start builds the destinations and creates the top-level destination's schema (failing
+// start if it cannot: a wrong address or schema setting should be seen at once). Routed
+// destinations create theirs on first insert, so a tenant's dead ClickHouse cannot stop the
+// collector from starting.
 func (e *chExporter[T]) start(ctx context.Context, _ component.Host) error {
-	opts, err := e.cfg.insertOptions(ctx)
+	def, err := newDestination(ctx, defaultDestination, e.cfg, e.sig.tables)
 	if err != nil {
 		return err
 	}
-	if e.cfg.CreateSchema {
-		// The database may not exist yet, so the DDL connection uses the server's default
-		// database; every statement names its own.
-		ddlOpts := opts
-		ddlOpts.Database = ""
-		ddl := chinsert.New(ddlOpts)
-		err := createSchema(ctx, ddl, e.cfg)
-		if err = errors.Join(err, ddl.Close()); err != nil {
-			return err
+	e.dests = map[string]*destination{defaultDestination: def}
+	e.routes = map[string]*destination{}
+	for _, r := range e.cfg.Routes {
+		d, err := newDestination(ctx, r.Name, e.cfg.routeConfig(r), e.sig.tables)
+		if err != nil {
+			return e.abortStart(err)
+		}
+		e.dests[r.Name] = d
+		for _, k := range r.LaneKeys {
+			e.routes[k] = d
 		}
 	}
-	e.paths = make(chan *insertPath, e.cfg.PoolSize)
-	for range e.cfg.PoolSize {
-		e.paths <- &insertPath{ins: chinsert.New(opts), tables: e.sig.tables(e.cfg)}
+	if err := def.ensureSchema(ctx); err != nil {
+		return e.abortStart(err)
 	}
+	if err := e.tel.registerCallbacks(); err != nil {
+		return e.abortStart(err)
+	}
+	e.workerCtx, e.stopWorkers = context.WithCancel(context.Background())
+	e.stopSweeper, e.sweeperDone = make(chan struct{}), make(chan struct{})
+	go e.sweepIdleLanes()
 	return nil
 }
 
-// shutdown closes every connection. Safe without start; it waits for pushes in flight to return
-// their paths, which their insert_timeout bounds, unless ctx ends first.
-func (e *chExporter[T]) shutdown(ctx context.Context) error {
-	defer e.telemetry.Shutdown()
-	if e.paths == nil {
-		return nil
-	}
-	var errs []error
-	for range cap(e.paths) {
-		select {
-		case p := <-e.paths:
-			errs = append(errs, p.ins.Close())
-		case <-ctx.Done():
-			return errors.Join(append(errs, ctx.Err())...)
-		}
-	}
-	return errors.Join(errs...)
+// abortStart closes what start opened, so the shutdown that follows a failed start has
+// nothing to do.
+func (e *chExporter[T]) abortStart(err error) error {
+	err = errors.Join(err, e.closeDestinations())
+	e.dests = nil
+	return err
 }
 
-// push converts data and inserts it synchronously.
+// push splits data into lane parts and offers them.
 func (e *chExporter[T]) push(ctx context.Context, data T) error {
-	var p *insertPath
-	select {
-	case p = <-e.paths:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { e.paths <- p }()
-	e.sig.fill(p.tables, data)
-	err := p.flush(ctx, e.cfg.InsertTimeout, e.record)
-	if err == nil {
+	parts := e.partsOf(ctx, data)
+	if len(parts) == 0 {
 		return nil
 	}
-	if permanent, _ := chinsert.Permanent(err); permanent {
-		return consumererror.NewPermanent(err)
+	if !e.ackOnInsert() {
+		var errs []error
+		for _, p := range parts {
+			if err := e.offer(p, nil); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		return errors.Join(errs...)
+	}
+	ack := lane.NewAck(len(parts))
+	for _, p := range parts {
+		if err := e.offer(p, ack.Done); err != nil {
+			ack.Done(err)
+		}
+	}
+	return ack.Wait(ctx)
+}
+
+// partsOf maps data to lane parts. With the signal or a metadata key every row has the same
+// key and data is not copied; with a resource attribute a request whose resources carry
+// several keys is split into one part per key.
+func (e *chExporter[T]) partsOf(ctx context.Context, data T) []part[T] {
+	if e.sig.rows(data) == 0 {
+		return nil
+	}
+	switch e.cfg.Lanes.Key {
+	case LaneByMetadata:
+		return []part[T]{{key: keyFromMetadata(ctx, e.cfg.Lanes.KeyName), data: data}}
+	case LaneByResourceAttribute:
+		return e.sig.split(data, e.cfg.Lanes.KeyName)
+	default:
+		return []part[T]{{key: e.sig.name, data: data}}
+	}
+}
+
+// offer queues one part on its lane, or returns the refusal to answer with. A refusal
+// touches no other lane and allocates only its error.
+func (e *chExporter[T]) offer(p part[T], done func(error)) error {
+	item := lane.Item[T]{Payload: p.data, Rows: e.sig.rows(p.data), Bytes: e.sig.size(p.data), Done: done}
+	// A lane retired as idle between lookup and offer refuses with ErrClosed; the second
+	// lookup creates a fresh one.
+	for range 2 {
+		l, err := e.laneFor(p.key)
+		if err != nil {
+			return err
+		}
+		if err := l.breaker.Check(); err != nil {
+			var open *breaker.OpenError
+			errors.As(err, &open)
+			e.tel.refused(l, reasonBreakerOpen, item.Rows)
+			return backpressure.Unavailable(fmt.Sprintf("ClickHouse destination %q is failing: lane %q refuses rows until its breaker probes again",
+				l.dest.name, l.label), open.RetryAfter())
+		}
+		switch err := l.queue.Offer(item); err {
+		case nil:
+			l.used.Store(true)
+			if l.label == overflowLane {
+				e.tel.overflow(item.Rows)
+			}
+			return nil
+		case lane.ErrClosed:
+			continue
+		case lane.ErrQueueFull:
+			e.tel.refused(l, reasonQueueFull, item.Rows)
+			return backpressure.QueueFull(fmt.Sprintf("lane %q queue is full (%d rows, %d bytes max): retry later",
+				l.label, e.cfg.Lanes.MaxQueueRows, e.cfg.Lanes.MaxQueueBytes), e.cfg.Lanes.FlushInterval)
+		case lane.ErrBudget:
+			e.tel.refused(l, reasonBudget, item.Rows)
+			return backpressure.QueueFull(fmt.Sprintf("exporter memory budget of %d bytes is in use: retry later",
+				e.budget.Limit()), e.cfg.Lanes.FlushInterval)
+		default: // lane.ErrTooLarge: retrying the same request can never succeed
+			e.tel.refused(l, reasonTooLarge, item.Rows)
+			return backpressure.Invalid(fmt.Sprintf("a request of %d rows and %d bytes exceeds lane %q's queue limits (lanes::max_queue_rows %d, lanes::max_queue_bytes %d): send smaller requests or raise the limits",
+				item.Rows, item.Bytes, l.label, e.cfg.Lanes.MaxQueueRows, e.cfg.Lanes.MaxQueueBytes))
+		}
+	}
+	return backpressure.Unavailable("lane is being retired: retry", time.Second)
+}
+
+// errShuttingDown answers calls that arrive after shutdown began.
+var errShuttingDown = backpressure.Unavailable("exporter is shutting down", time.Second)
+
+// laneFor returns the lane of key, creating it (and its worker) on first use. Keys beyond
+// max_lanes share the overflow lane, except routed keys, which always get their own.
+func (e *chExporter[T]) laneFor(key string) (*aLane[T], error) {
+	e.mu.RLock()
+	l, ok := e.lanes[key]
+	closed := e.closed
+	e.mu.RUnlock()
+	if ok {
+		return l, nil
+	}
+	if closed || e.dests == nil {
+		return nil, errShuttingDown
+	}
+	dest, routed := e.routes[key]
+	if !routed {
+		dest = e.dests[defaultDestination]
+	}
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil, errShuttingDown
+	}
+	if l, ok := e.lanes[key]; ok {
+		return l, nil
+	}
+	label := key
+	if !routed && e.unroutedLanesLocked() >= e.cfg.Lanes.MaxLanes {
+		label = overflowLane
+		if l, ok := e.lanes[label]; ok {
+			return l, nil
+		}
+	}
+	l = e.newLane(label, dest)
+	e.lanes[label] = l
+	e.workers.Add(1)
+	go l.run(e.workerCtx)
+	return l, nil
+}
+
+// unroutedLanesLocked counts the lanes max_lanes applies to.
+func (e *chExporter[T]) unroutedLanesLocked() int {
+	n := 0
+	for k := range e.lanes {
+		if _, routed := e.routes[k]; !routed && k != overflowLane {
+			n++
+		}
+	}
+	return n
+}
+
+// sweepIdleLanes retires lanes that received nothing and held nothing for a whole
+// idle_timeout. With lanes by signal there is one lane, and it stays.
+func (e *chExporter[T]) sweepIdleLanes() {
+	defer close(e.sweeperDone)
+	if e.cfg.Lanes.Key == LaneBySignal {
+		<-e.stopSweeper
+		return
+	}
+	tick := time.NewTicker(e.cfg.Lanes.IdleTimeout)
+	defer tick.Stop()
+	for {
+		select {
+		case <-e.stopSweeper:
+			return
+		case <-tick.C:
+		}
+		e.mu.Lock()
+		for key, l := range e.lanes {
+			if l.idle() {
+				delete(e.lanes, key)
+				l.queue.Close() // its worker drains what raced in, then returns
+			}
+		}
+		e.mu.Unlock()
+	}
+}
+
+// shutdown stops accepting rows, lets the lanes drain for up to drain_timeout (or until ctx
+// ends), then cancels what is left and reports the rows it could not write. Every waiting
+// caller is answered. Safe without start.
+func (e *chExporter[T]) shutdown(ctx context.Context) error {
+	defer e.tel.shutdown()
+	if e.dests == nil {
+		return nil
+	}
+	close(e.stopSweeper)
+	<-e.sweeperDone
+
+	e.mu.Lock()
+	e.closed = true
+	lanes := make([]*aLane[T], 0, len(e.lanes))
+	for _, l := range e.lanes {
+		lanes = append(lanes, l)
+		l.queue.Close()
+	}
+	e.mu.Unlock()
+
+	drained := make(chan struct{})
+	go func() { e.workers.Wait(); close(drained) }()
+	timer := time.NewTimer(e.cfg.DrainTimeout)
+	defer timer.Stop()
+	select {
+	case <-drained:
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	e.stopWorkers()
+	<-drained // cancelled inserts return promptly
+
+	var rows int
+	for _, l := range lanes {
+		s := l.queue.Discard(errShuttingDown)
+		if s.Rows > 0 {
+			e.tel.refused(l, reasonShutdown, s.Rows)
+		}
+		rows += s.Rows
+	}
+	e.mu.Lock()
+	rows += int(e.unwrittenRow)
+	e.mu.Unlock()
+	err := e.closeDestinations()
+	if rows > 0 {
+		e.logger.Error("Shutdown drain deadline passed; rows not written to ClickHouse",
+			zap.String("signal", e.sig.name), zap.Int("rows", rows), zap.Duration("drain_timeout", e.cfg.DrainTimeout))
+		err = errors.Join(err, fmt.Errorf("clickhouselanes %s: %d rows could not be written before the drain deadline", e.sig.name, rows))
 	}
 	return err
 }
 
-// record turns one insert's outcome into metrics, and a permanent failure into a log line that
-// names the table and the ClickHouse error code.
-func (e *chExporter[T]) record(r insertResult) {
-	ctx := context.Background()
-	attrs := metric.WithAttributes(attribute.String("destination", e.dest),
-		attribute.String("signal", e.sig.name), attribute.String("table", r.table))
-	e.telemetry.SluiceExporterInsertDuration.Record(ctx, r.duration.Seconds(), attrs)
-	if r.err == nil {
-		e.telemetry.SluiceExporterRowsInserted.Add(ctx, int64(r.rows), metric.WithAttributes(
-			attribute.String("destination", e.dest), attribute.String("lane", syncLane),
-			attribute.String("signal", e.sig.name), attribute.String("table", r.table)))
-		return
+// unwritten counts a batch whose insert shutdown cancelled.
+func (e *chExporter[T]) unwritten(l *aLane[T], batch []lane.Item[T]) {
+	rows := 0
+	for _, it := range batch {
+		rows += it.Rows
 	}
-	permanent, code := chinsert.Permanent(r.err)
-	if !permanent {
-		return
+	e.tel.refused(l, reasonShutdown, rows)
+	e.mu.Lock()
+	e.unwrittenRow += int64(rows)
+	e.mu.Unlock()
+}
+
+func (e *chExporter[T]) closeDestinations() error {
+	var errs []error
+	for _, d := range e.dests {
+		errs = append(errs, d.close())
 	}
-	e.telemetry.SluiceExporterRowsDropped.Add(ctx, int64(r.rows), attrs)
-	e.logger.Error("ClickHouse rejected rows permanently; dropping them",
-		zap.String("table", r.table), zap.Int32("clickhouse_code", int32(code)),
-		zap.String("clickhouse_error", code.String()), zap.Int("rows", r.rows), zap.Error(r.err))
+	return errors.Join(errs...)
 }
 
 func (c *Config) insertOptions(ctx context.Context) (chinsert.Options, error) {

@@ -41,8 +41,18 @@ func createDefaultConfig() component.Config {
 		CreateSchema:        true,
 		TableEngine:         TableEngine{Name: "MergeTree"},
 		DeduplicationWindow: 1000,
-		LogsTableName:       t.Logs,
-		TracesTableName:     t.Traces,
+		Acknowledge:         AckOnInsert,
+		Lanes: LanesConfig{
+			Key: LaneBySignal, MaxLanes: 100, IdleTimeout: 5 * time.Minute,
+			MaxQueueRows: 200_000, MaxQueueBytes: 64 << 20,
+			FlushRows: 20_000, FlushInterval: time.Second,
+			MemoryBudget: 256 << 20,
+		},
+		Retry:           RetryConfig{MaxAttempts: 3, InitialInterval: 100 * time.Millisecond, MaxInterval: time.Second},
+		Breaker:         BreakerConfig{FailureThreshold: 2, CoolDown: 5 * time.Second, Jitter: 0.2},
+		DrainTimeout:    10 * time.Second,
+		LogsTableName:   t.Logs,
+		TracesTableName: t.Traces,
 		MetricsTables: MetricsTablesConfig{
 			Gauge: MetricTable{t.Gauge}, Sum: MetricTable{t.Sum}, Summary: MetricTable{t.Summary},
 			Histogram: MetricTable{t.Histogram}, ExponentialHistogram: MetricTable{t.ExponentialHistogram},
@@ -50,9 +60,9 @@ func createDefaultConfig() component.Config {
 	}
 }
 
-// helperOptions wires start and shutdown; exporterhelper's own timeout is off because each
-// insert attempt has insert_timeout, and no queue or retry yet: lanes and the backpressure
-// package bring their own.
+// helperOptions wires start and shutdown; exporterhelper's own timeout, queue and retry are
+// off: each insert attempt has insert_timeout, and the lanes are the queue, the retry and
+// the backpressure.
 func helperOptions[T any](e *chExporter[T]) []exporterhelper.Option {
 	return []exporterhelper.Option{
 		exporterhelper.WithStart(e.start),

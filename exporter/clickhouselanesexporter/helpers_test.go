@@ -12,9 +12,13 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exportertest"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
+	"github.com/sluicehq/sluice/internal/backpressure"
 	"github.com/sluicehq/sluice/internal/chlocal"
 )
 
@@ -31,7 +35,8 @@ func testConfig(t *testing.T, endpoint string) *Config {
 	}
 	cfg.Endpoint = "tcp://" + addr
 	cfg.Database = fmt.Sprintf("sluice_test_%d_%d", time.Now().UnixNano()%1e9, dbSeq.Add(1))
-	cfg.InsertTimeout = 30 * time.Second // the race detector slows the first insert
+	cfg.InsertTimeout = 30 * time.Second            // the race detector slows the first insert
+	cfg.Lanes.FlushInterval = 20 * time.Millisecond // tests wait for their own rows
 	return cfg
 }
 
@@ -69,4 +74,38 @@ func countRows(t *testing.T, conn driver.Conn, db, table string) uint64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// requireRetryable checks err is a transient gRPC status of code carrying a RetryInfo hint.
+func requireRetryable(t *testing.T, err error, code codes.Code) time.Duration {
+	t.Helper()
+	st, ok := status.FromError(err)
+	if err == nil || !ok || st.Code() != code || consumererror.IsPermanent(err) {
+		t.Fatalf("want a retryable %s status, got %v", code, err)
+	}
+	d, ok := backpressure.RetryDelay(st)
+	if !ok || d <= 0 {
+		t.Fatalf("%s without a RetryInfo hint: %v", code, err)
+	}
+	return d
+}
+
+// consumeRetrying calls consume like a well-behaved client: on a retryable refusal it waits
+// for the hint and tries again, a bounded number of times.
+func consumeRetrying(t *testing.T, consume func() error) error {
+	t.Helper()
+	var err error
+	for range 30 {
+		err = consume()
+		st, ok := status.FromError(err)
+		if err == nil || !ok || consumererror.IsPermanent(err) {
+			return err
+		}
+		d, ok := backpressure.RetryDelay(st)
+		if !ok {
+			return err
+		}
+		time.Sleep(d) // the server's own hint: this is the client's pacing, not synchronisation
+	}
+	return err
 }

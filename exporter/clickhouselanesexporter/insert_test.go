@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
+	"google.golang.org/grpc/codes"
 
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chschema"
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/metadatatest"
@@ -96,7 +97,7 @@ func TestSchemaMismatchIsPermanentAndCounted(t *testing.T) {
 	}
 	metadatatest.AssertEqualSluiceExporterRowsDropped(t, tel, []metricdata.DataPoint[int64]{{
 		Value: 2,
-		Attributes: attribute.NewSet(attribute.String("destination", set.ID.String()),
+		Attributes: attribute.NewSet(attribute.String("destination", "default"), attribute.String("lane", "traces"),
 			attribute.String("signal", "traces"), attribute.String("table", cfg.TracesTableName)),
 	}}, metricdatatest.IgnoreTimestamp())
 	entries := logs.FilterMessageSnippet("rejected rows permanently").All()
@@ -110,13 +111,16 @@ func TestSchemaMismatchIsPermanentAndCounted(t *testing.T) {
 	}
 }
 
-// TestServerDownIsTransient checks that a dead server gives a retryable error, and that the
-// same exporter writes again once the server is back.
-func TestServerDownIsTransient(t *testing.T) {
+// TestServerDownTripsTheBreaker: with the server dead, the lane answers 503 with a retry hint
+// after its attempts, its breaker opens and refuses at once; once the server is back, a client
+// that honours the hint writes again through the same exporter.
+func TestServerDownTripsTheBreaker(t *testing.T) {
 	srv := chlocal.StartForTest(t)
 	cfg := testConfig(t, srv.Endpoint())
 	cfg.InsertTimeout = 5 * time.Second
 	cfg.DialTimeout = time.Second
+	cfg.Retry = RetryConfig{MaxAttempts: 2, InitialInterval: 10 * time.Millisecond, MaxInterval: 10 * time.Millisecond}
+	cfg.Breaker = BreakerConfig{FailureThreshold: 2, CoolDown: 300 * time.Millisecond}
 	exp, err := NewFactory().CreateLogs(context.Background(), nopSettings(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -128,16 +132,27 @@ func TestServerDownIsTransient(t *testing.T) {
 	if err := srv.Kill(); err != nil {
 		t.Fatal(err)
 	}
+	// Two failed attempts: the batch fails back with 503 and the breaker opens.
 	err = exp.ConsumeLogs(context.Background(), testLogs())
-	if err == nil || consumererror.IsPermanent(err) {
-		t.Fatalf("want a transient error with the server down, got %v", err)
+	requireRetryable(t, err, codes.Unavailable)
+	// Now the lane refuses before queueing, naming the breaker.
+	err = exp.ConsumeLogs(context.Background(), testLogs())
+	requireRetryable(t, err, codes.Unavailable)
+	if !strings.Contains(err.Error(), "breaker") {
+		t.Fatalf("want a breaker refusal, got %v", err)
 	}
 	if err := srv.Restart(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	// Restart keeps the ports, so the same insert path reconnects.
-	if err := exp.ConsumeLogs(context.Background(), testLogs()); err != nil {
+	// Restart keeps the ports, so the lane's probe reconnects and closes the breaker. The
+	// content differs from the first request, or deduplication would rightly drop it.
+	fresh := testLogs()
+	fresh.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Body().SetStr("after restart")
+	if err := consumeRetrying(t, func() error { return exp.ConsumeLogs(context.Background(), fresh) }); err != nil {
 		t.Fatalf("insert after restart: %v", err)
+	}
+	if n := countRows(t, openDB(t, srv.Endpoint()), cfg.Database, cfg.LogsTableName); n != 4 {
+		t.Fatalf("%d rows, want 4 (the first and the last request)", n)
 	}
 }
 

@@ -3,10 +3,12 @@
 package metadata
 
 import (
+	"context"
 	"errors"
 	"sync"
 
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/embedded"
 	"go.opentelemetry.io/otel/trace"
 
 	"go.opentelemetry.io/collector/component"
@@ -26,13 +28,16 @@ type TelemetryBuilder struct {
 	meter                            metric.Meter
 	mu                               sync.Mutex
 	registrations                    []metric.Registration
-	SluiceExporterBreakerState       metric.Int64Gauge
+	SluiceExporterBreakerState       metric.Int64ObservableGauge
 	SluiceExporterBreakerTransitions metric.Int64Counter
 	SluiceExporterBytesInserted      metric.Int64Counter
 	SluiceExporterInsertDuration     metric.Float64Histogram
-	SluiceExporterLanesActive        metric.Int64UpDownCounter
-	SluiceExporterQueueBytes         metric.Int64UpDownCounter
-	SluiceExporterQueueRows          metric.Int64UpDownCounter
+	SluiceExporterLanesActive        metric.Int64ObservableUpDownCounter
+	SluiceExporterLanesOverflow      metric.Int64Counter
+	SluiceExporterMemoryBudgetLimit  metric.Int64ObservableUpDownCounter
+	SluiceExporterMemoryBudgetUsed   metric.Int64ObservableUpDownCounter
+	SluiceExporterQueueBytes         metric.Int64ObservableUpDownCounter
+	SluiceExporterQueueRows          metric.Int64ObservableUpDownCounter
 	SluiceExporterRowsDropped        metric.Int64Counter
 	SluiceExporterRowsInserted       metric.Int64Counter
 	SluiceExporterRowsRefused        metric.Int64Counter
@@ -47,6 +52,106 @@ type telemetryBuilderOptionFunc func(mb *TelemetryBuilder)
 
 func (tbof telemetryBuilderOptionFunc) apply(mb *TelemetryBuilder) {
 	tbof(mb)
+}
+
+// RegisterSluiceExporterBreakerStateCallback sets callback for observable SluiceExporterBreakerState metric.
+func (builder *TelemetryBuilder) RegisterSluiceExporterBreakerStateCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.SluiceExporterBreakerState, obs: o})
+		return nil
+	}, builder.SluiceExporterBreakerState)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterSluiceExporterLanesActiveCallback sets callback for observable SluiceExporterLanesActive metric.
+func (builder *TelemetryBuilder) RegisterSluiceExporterLanesActiveCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.SluiceExporterLanesActive, obs: o})
+		return nil
+	}, builder.SluiceExporterLanesActive)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterSluiceExporterMemoryBudgetLimitCallback sets callback for observable SluiceExporterMemoryBudgetLimit metric.
+func (builder *TelemetryBuilder) RegisterSluiceExporterMemoryBudgetLimitCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.SluiceExporterMemoryBudgetLimit, obs: o})
+		return nil
+	}, builder.SluiceExporterMemoryBudgetLimit)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterSluiceExporterMemoryBudgetUsedCallback sets callback for observable SluiceExporterMemoryBudgetUsed metric.
+func (builder *TelemetryBuilder) RegisterSluiceExporterMemoryBudgetUsedCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.SluiceExporterMemoryBudgetUsed, obs: o})
+		return nil
+	}, builder.SluiceExporterMemoryBudgetUsed)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterSluiceExporterQueueBytesCallback sets callback for observable SluiceExporterQueueBytes metric.
+func (builder *TelemetryBuilder) RegisterSluiceExporterQueueBytesCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.SluiceExporterQueueBytes, obs: o})
+		return nil
+	}, builder.SluiceExporterQueueBytes)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterSluiceExporterQueueRowsCallback sets callback for observable SluiceExporterQueueRows metric.
+func (builder *TelemetryBuilder) RegisterSluiceExporterQueueRowsCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.SluiceExporterQueueRows, obs: o})
+		return nil
+	}, builder.SluiceExporterQueueRows)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+type observerInt64 struct {
+	embedded.Int64Observer
+	inst metric.Int64Observable
+	obs  metric.Observer
+}
+
+func (oi *observerInt64) Observe(value int64, opts ...metric.ObserveOption) {
+	oi.obs.ObserveInt64(oi.inst, value, opts...)
 }
 
 // Shutdown unregister all registered callbacks for async instruments.
@@ -67,7 +172,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	}
 	builder.meter = Meter(settings)
 	var err, errs error
-	builder.SluiceExporterBreakerState, err = builder.meter.Int64Gauge(
+	builder.SluiceExporterBreakerState, err = builder.meter.Int64ObservableGauge(
 		"otelcol_sluice_exporter_breaker_state",
 		metric.WithDescription("Breaker state per lane (1 for the current state, 0 for the others). [Alpha]"),
 		metric.WithUnit("1"),
@@ -81,30 +186,48 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.SluiceExporterBytesInserted, err = builder.meter.Int64Counter(
 		"otelcol_sluice_exporter_bytes_inserted",
-		metric.WithDescription("Uncompressed bytes committed to ClickHouse. [Alpha]"),
+		metric.WithDescription("Bytes committed to ClickHouse, measured as the OTLP protobuf size of the rows (the unit of the queue and budget limits). [Alpha]"),
 		metric.WithUnit("By"),
 	)
 	errs = errors.Join(errs, err)
 	builder.SluiceExporterInsertDuration, err = builder.meter.Float64Histogram(
 		"otelcol_sluice_exporter_insert_duration",
-		metric.WithDescription("Duration of one insert attempt. [Alpha]"),
+		metric.WithDescription("Duration of one insert attempt into one table. [Alpha]"),
 		metric.WithUnit("s"),
 		metric.WithExplicitBucketBoundaries([]float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}...),
 	)
 	errs = errors.Join(errs, err)
-	builder.SluiceExporterLanesActive, err = builder.meter.Int64UpDownCounter(
+	builder.SluiceExporterLanesActive, err = builder.meter.Int64ObservableUpDownCounter(
 		"otelcol_sluice_exporter_lanes_active",
 		metric.WithDescription("Lanes currently alive. [Alpha]"),
 		metric.WithUnit("{lane}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.SluiceExporterQueueBytes, err = builder.meter.Int64UpDownCounter(
+	builder.SluiceExporterLanesOverflow, err = builder.meter.Int64Counter(
+		"otelcol_sluice_exporter_lanes_overflow",
+		metric.WithDescription("Rows sent to the shared overflow lane because max_lanes lanes already existed. [Alpha]"),
+		metric.WithUnit("{row}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.SluiceExporterMemoryBudgetLimit, err = builder.meter.Int64ObservableUpDownCounter(
+		"otelcol_sluice_exporter_memory_budget_limit",
+		metric.WithDescription("The exporter's byte budget across all lanes (lanes::memory_budget). [Alpha]"),
+		metric.WithUnit("By"),
+	)
+	errs = errors.Join(errs, err)
+	builder.SluiceExporterMemoryBudgetUsed, err = builder.meter.Int64ObservableUpDownCounter(
+		"otelcol_sluice_exporter_memory_budget_used",
+		metric.WithDescription("Bytes of the budget held by queued and in-flight rows, across all lanes. [Alpha]"),
+		metric.WithUnit("By"),
+	)
+	errs = errors.Join(errs, err)
+	builder.SluiceExporterQueueBytes, err = builder.meter.Int64ObservableUpDownCounter(
 		"otelcol_sluice_exporter_queue_bytes",
 		metric.WithDescription("Bytes queued in a lane, waiting to be inserted. [Alpha]"),
 		metric.WithUnit("By"),
 	)
 	errs = errors.Join(errs, err)
-	builder.SluiceExporterQueueRows, err = builder.meter.Int64UpDownCounter(
+	builder.SluiceExporterQueueRows, err = builder.meter.Int64ObservableUpDownCounter(
 		"otelcol_sluice_exporter_queue_rows",
 		metric.WithDescription("Rows queued in a lane, waiting to be inserted. [Alpha]"),
 		metric.WithUnit("{row}"),
@@ -124,7 +247,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.SluiceExporterRowsRefused, err = builder.meter.Int64Counter(
 		"otelcol_sluice_exporter_rows_refused",
-		metric.WithDescription("Rows refused before queueing, by reason. [Alpha]"),
+		metric.WithDescription("Rows refused (never acknowledged) by reason; shutdown counts rows queued but not written before the drain deadline. [Alpha]"),
 		metric.WithUnit("{row}"),
 	)
 	errs = errors.Join(errs, err)

@@ -54,7 +54,7 @@ func AssertEqualSluiceExporterBreakerTransitions(t *testing.T, tt *componenttest
 func AssertEqualSluiceExporterBytesInserted(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_sluice_exporter_bytes_inserted",
-		Description: "Uncompressed bytes committed to ClickHouse. [Alpha]",
+		Description: "Bytes committed to ClickHouse, measured as the OTLP protobuf size of the rows (the unit of the queue and budget limits). [Alpha]",
 		Unit:        "By",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -70,7 +70,7 @@ func AssertEqualSluiceExporterBytesInserted(t *testing.T, tt *componenttest.Tele
 func AssertEqualSluiceExporterInsertDuration(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.HistogramDataPoint[float64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_sluice_exporter_insert_duration",
-		Description: "Duration of one insert attempt. [Alpha]",
+		Description: "Duration of one insert attempt into one table. [Alpha]",
 		Unit:        "s",
 		Data: metricdata.Histogram[float64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -94,6 +94,54 @@ func AssertEqualSluiceExporterLanesActive(t *testing.T, tt *componenttest.Teleme
 		},
 	}
 	got, err := tt.GetMetric("otelcol_sluice_exporter_lanes_active")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
+func AssertEqualSluiceExporterLanesOverflow(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_sluice_exporter_lanes_overflow",
+		Description: "Rows sent to the shared overflow lane because max_lanes lanes already existed. [Alpha]",
+		Unit:        "{row}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_sluice_exporter_lanes_overflow")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
+func AssertEqualSluiceExporterMemoryBudgetLimit(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_sluice_exporter_memory_budget_limit",
+		Description: "The exporter's byte budget across all lanes (lanes::memory_budget). [Alpha]",
+		Unit:        "By",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: false,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_sluice_exporter_memory_budget_limit")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
+func AssertEqualSluiceExporterMemoryBudgetUsed(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_sluice_exporter_memory_budget_used",
+		Description: "Bytes of the budget held by queued and in-flight rows, across all lanes. [Alpha]",
+		Unit:        "By",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: false,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_sluice_exporter_memory_budget_used")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
@@ -165,7 +213,7 @@ func AssertEqualSluiceExporterRowsInserted(t *testing.T, tt *componenttest.Telem
 func AssertEqualSluiceExporterRowsRefused(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_sluice_exporter_rows_refused",
-		Description: "Rows refused before queueing, by reason. [Alpha]",
+		Description: "Rows refused (never acknowledged) by reason; shutdown counts rows queued but not written before the drain deadline. [Alpha]",
 		Unit:        "{row}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,

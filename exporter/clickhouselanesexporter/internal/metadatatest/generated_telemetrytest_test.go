@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
@@ -19,13 +20,34 @@ func TestSetupTelemetry(t *testing.T) {
 	tb, err := metadata.NewTelemetryBuilder(testTel.NewTelemetrySettings())
 	require.NoError(t, err)
 	defer tb.Shutdown()
-	tb.SluiceExporterBreakerState.Record(context.Background(), 1)
+	require.NoError(t, tb.RegisterSluiceExporterBreakerStateCallback(func(_ context.Context, observer metric.Int64Observer) error {
+		observer.Observe(1)
+		return nil
+	}))
+	require.NoError(t, tb.RegisterSluiceExporterLanesActiveCallback(func(_ context.Context, observer metric.Int64Observer) error {
+		observer.Observe(1)
+		return nil
+	}))
+	require.NoError(t, tb.RegisterSluiceExporterMemoryBudgetLimitCallback(func(_ context.Context, observer metric.Int64Observer) error {
+		observer.Observe(1)
+		return nil
+	}))
+	require.NoError(t, tb.RegisterSluiceExporterMemoryBudgetUsedCallback(func(_ context.Context, observer metric.Int64Observer) error {
+		observer.Observe(1)
+		return nil
+	}))
+	require.NoError(t, tb.RegisterSluiceExporterQueueBytesCallback(func(_ context.Context, observer metric.Int64Observer) error {
+		observer.Observe(1)
+		return nil
+	}))
+	require.NoError(t, tb.RegisterSluiceExporterQueueRowsCallback(func(_ context.Context, observer metric.Int64Observer) error {
+		observer.Observe(1)
+		return nil
+	}))
 	tb.SluiceExporterBreakerTransitions.Add(context.Background(), 1)
 	tb.SluiceExporterBytesInserted.Add(context.Background(), 1)
 	tb.SluiceExporterInsertDuration.Record(context.Background(), 1)
-	tb.SluiceExporterLanesActive.Add(context.Background(), 1)
-	tb.SluiceExporterQueueBytes.Add(context.Background(), 1)
-	tb.SluiceExporterQueueRows.Add(context.Background(), 1)
+	tb.SluiceExporterLanesOverflow.Add(context.Background(), 1)
 	tb.SluiceExporterRowsDropped.Add(context.Background(), 1)
 	tb.SluiceExporterRowsInserted.Add(context.Background(), 1)
 	tb.SluiceExporterRowsRefused.Add(context.Background(), 1)
@@ -42,6 +64,15 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.HistogramDataPoint[float64]{{}}, metricdatatest.IgnoreValue(),
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualSluiceExporterLanesActive(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualSluiceExporterLanesOverflow(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualSluiceExporterMemoryBudgetLimit(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualSluiceExporterMemoryBudgetUsed(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualSluiceExporterQueueBytes(t, testTel,

@@ -1,0 +1,111 @@
+package clickhouselanesexporter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/config/configtls"
+
+	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chinsert"
+)
+
+// schemaTimeout bounds creating the schema on one destination; the DDL is a dozen small
+// statements, and a destination that cannot run them in this time is not healthy.
+const schemaTimeout = 30 * time.Second
+
+// destination is one ClickHouse server (or failover group) the exporter writes to: the
+// top-level one or a route's. It owns a pool of insert paths, so a slow destination only
+// ever holds its own connections, and it creates its schema once, on first need.
+type destination struct {
+	name  string
+	cfg   *Config // the exporter's config with this destination's connection settings
+	opts  chinsert.Options
+	paths chan *insertPath
+
+	schemaMu    sync.Mutex
+	schemaReady bool
+}
+
+// newDestination builds the pool; connections are dialled on first use.
+func newDestination(ctx context.Context, name string, cfg *Config, tables func(db string, cfg *Config) []*tableWriter) (*destination, error) {
+	opts, err := cfg.insertOptions(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("destination %s: %w", name, err)
+	}
+	d := &destination{name: name, cfg: cfg, opts: opts, paths: make(chan *insertPath, cfg.PoolSize)}
+	for range cfg.PoolSize {
+		d.paths <- &insertPath{ins: chinsert.New(opts), tables: tables(cfg.Database, cfg)}
+	}
+	d.schemaReady = !cfg.CreateSchema
+	return d, nil
+}
+
+// routeConfig is the exporter's config pointed at a route's ClickHouse.
+func (c *Config) routeConfig(r RouteConfig) *Config {
+	rc := *c
+	rc.Routes = nil
+	rc.Endpoint, rc.Username, rc.Password = r.Endpoint, r.Username, r.Password
+	if r.Database != "" {
+		rc.Database = r.Database
+	}
+	rc.TLS = configtls.ClientConfig{Insecure: true}
+	if r.TLS != nil {
+		rc.TLS = *r.TLS
+	}
+	return &rc
+}
+
+// ensureSchema creates the database and tables if create_schema is on and they were not
+// created yet. Concurrent callers wait for one attempt; a failed attempt is retried by the
+// next caller.
+func (d *destination) ensureSchema(ctx context.Context) error {
+	d.schemaMu.Lock()
+	defer d.schemaMu.Unlock()
+	if d.schemaReady {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, schemaTimeout)
+	defer cancel()
+	// The database may not exist yet, so the DDL connection uses the server's default
+	// database; every statement names its own.
+	opts := d.opts
+	opts.Database = ""
+	ddl := chinsert.New(opts)
+	err := errors.Join(createSchema(ctx, ddl, d.cfg), ddl.Close())
+	if err != nil {
+		return fmt.Errorf("create schema on destination %s: %w", d.name, err)
+	}
+	d.schemaReady = true
+	return nil
+}
+
+// insert fills an insert path's blocks with fill and inserts them, each table's attempt
+// bounded by insert_timeout. Waiting for a free path is bounded by ctx only: paths are held
+// for at most one insert each.
+func (d *destination) insert(ctx context.Context, fill func([]*tableWriter), report func(insertResult)) error {
+	if err := d.ensureSchema(ctx); err != nil {
+		return err
+	}
+	var p *insertPath
+	select {
+	case p = <-d.paths:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { d.paths <- p }()
+	fill(p.tables)
+	return p.flush(ctx, d.cfg.InsertTimeout, report)
+}
+
+// close closes every connection; the lanes using the destination must have stopped.
+func (d *destination) close() error {
+	var errs []error
+	for range cap(d.paths) {
+		p := <-d.paths
+		errs = append(errs, p.ins.Close())
+	}
+	return errors.Join(errs...)
+}

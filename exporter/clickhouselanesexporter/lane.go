@@ -1,0 +1,171 @@
+package clickhouselanesexporter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/breaker"
+	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chinsert"
+	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/lane"
+	"github.com/sluicehq/sluice/internal/backpressure"
+)
+
+// overflowLane is the lane shared by keys that arrive once max_lanes lanes exist.
+const overflowLane = "overflow"
+
+// aLane is one lane: a bounded queue with its batcher, a breaker, one worker goroutine and
+// the destination it writes to. Nothing in it is shared with another lane except the
+// destination's connection pool and the exporter's byte budget.
+type aLane[T any] struct {
+	e       *chExporter[T]
+	label   string // the lane key, or overflowLane
+	dest    *destination
+	queue   *lane.Queue[T]
+	breaker *breaker.Breaker
+
+	used atomic.Bool // an offer arrived since the idle sweeper last looked
+	busy atomic.Bool // the worker holds a batch
+}
+
+func (e *chExporter[T]) newLane(label string, dest *destination) *aLane[T] {
+	l := &aLane[T]{e: e, label: label, dest: dest}
+	lc := e.cfg.Lanes
+	l.queue = lane.NewQueue[T](lane.Config{
+		MaxRows: lc.MaxQueueRows, MaxBytes: lc.MaxQueueBytes,
+		FlushRows: lc.FlushRows, FlushAge: lc.FlushInterval,
+	}, e.budget)
+	l.breaker = breaker.New(breaker.Settings{
+		FailureThreshold: e.cfg.Breaker.FailureThreshold,
+		CoolDown:         e.cfg.Breaker.CoolDown,
+		Jitter:           jitterSetting(e.cfg.Breaker.Jitter),
+		IsPermanent:      func(err error) bool { ok, _ := chinsert.Permanent(err); return ok },
+		OnTransition:     func(t breaker.Transition) { e.tel.transition(l, t) },
+	})
+	l.used.Store(true)
+	return l
+}
+
+// jitterSetting maps the config's 0 (no jitter) to the breaker's "none" (negative); the
+// breaker reads 0 as "default".
+func jitterSetting(j float64) float64 {
+	if j == 0 {
+		return -1
+	}
+	return j
+}
+
+// run is the lane's worker: it takes a batch when it is full or old enough, inserts it and
+// completes its items, until the queue is closed and drained or ctx is cancelled.
+func (l *aLane[T]) run(ctx context.Context) {
+	defer l.e.workers.Done()
+	var batch []lane.Item[T]
+	for {
+		var err error
+		batch, err = l.queue.Take(ctx, batch[:0])
+		if err != nil {
+			return
+		}
+		l.busy.Store(true)
+		err = l.insert(ctx, batch)
+		if ctx.Err() != nil && err != nil {
+			l.e.unwritten(l, batch)
+		}
+		l.queue.Complete(batch, err)
+		clear(batch) // the queue must not keep payloads alive through this array
+		l.busy.Store(false)
+	}
+}
+
+// insert writes one batch. Each attempt needs the breaker's permission and is bounded by
+// insert_timeout per table; with acknowledge on_insert a batch gets retry::max_attempts
+// attempts and then fails back to its waiting callers, with on_enqueue (whose callers are
+// gone) it is retried until it is written or shutdown cancels ctx.
+func (l *aLane[T]) insert(ctx context.Context, batch []lane.Item[T]) error {
+	rc := l.e.cfg.Retry
+	backoff := rc.InitialInterval
+	var last error
+	for attempt := 1; ; attempt++ {
+		tok, err := l.breaker.Allow()
+		if err != nil {
+			var open *breaker.OpenError
+			errors.As(err, &open)
+			if l.e.ackOnInsert() {
+				return l.unavailable(last, open.RetryAfter())
+			}
+			if !sleepCtx(ctx, open.RetryAfter()) {
+				return l.unavailable(ctx.Err(), l.e.cfg.Breaker.CoolDown)
+			}
+			continue
+		}
+		err = l.dest.insert(ctx, func(tables []*tableWriter) {
+			for _, it := range batch {
+				l.e.sig.fill(tables, it.Payload)
+			}
+		}, l.record)
+		tok.Done(err)
+		switch {
+		case err == nil:
+			l.e.tel.committed(l, batchBytes(batch))
+			return nil
+		case isPermanent(err):
+			return backpressure.Invalid(err.Error())
+		case ctx.Err() != nil:
+			return l.unavailable(ctx.Err(), l.e.cfg.Breaker.CoolDown)
+		}
+		last = err
+		if l.e.ackOnInsert() && attempt >= rc.MaxAttempts {
+			return l.unavailable(fmt.Errorf("%d attempts failed, last: %w", attempt, err), l.e.cfg.Breaker.CoolDown)
+		}
+		if !sleepCtx(ctx, backoff) {
+			return l.unavailable(ctx.Err(), l.e.cfg.Breaker.CoolDown)
+		}
+		backoff = min(2*backoff, rc.MaxInterval)
+	}
+}
+
+// unavailable is the 503 for rows this lane could not write now: the destination is failing.
+func (l *aLane[T]) unavailable(cause error, retryAfter time.Duration) error {
+	msg := fmt.Sprintf("ClickHouse destination %q unavailable for lane %q", l.dest.name, l.label)
+	if cause != nil {
+		msg += ": " + cause.Error()
+	}
+	return backpressure.Unavailable(msg, retryAfter)
+}
+
+func (l *aLane[T]) record(r insertResult) { l.e.tel.inserted(l, r) }
+
+// idle reports whether the lane received nothing since the last call and holds nothing.
+func (l *aLane[T]) idle() bool {
+	if l.used.Swap(false) || l.busy.Load() {
+		return false
+	}
+	return l.queue.Stats().Items == 0
+}
+
+func batchBytes[T any](batch []lane.Item[T]) int {
+	n := 0
+	for _, it := range batch {
+		n += it.Bytes
+	}
+	return n
+}
+
+func isPermanent(err error) bool {
+	ok, _ := chinsert.Permanent(err)
+	return ok
+}
+
+// sleepCtx waits d or until ctx ends, and reports whether the full wait elapsed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
