@@ -142,9 +142,11 @@ func (e *chExporter[T]) partsOf(ctx context.Context, data T) []part[T] {
 }
 
 // offer queues one part on its lane, or returns the refusal to answer with. A refusal
-// touches no other lane and allocates only its error.
+// touches no other lane, and the cheap checks (breaker, rows) come before sizing the part,
+// which walks all of it.
 func (e *chExporter[T]) offer(p part[T], done func(error)) error {
-	item := lane.Item[T]{Payload: p.data, Rows: e.sig.rows(p.data), Bytes: e.sig.size(p.data), Done: done}
+	rows := e.sig.rows(p.data)
+	size := -1
 	// A lane retired as idle between lookup and offer refuses with ErrClosed; the second
 	// lookup creates a fresh one.
 	for range 2 {
@@ -155,34 +157,41 @@ func (e *chExporter[T]) offer(p part[T], done func(error)) error {
 		if err := l.breaker.Check(); err != nil {
 			var open *breaker.OpenError
 			errors.As(err, &open)
-			e.tel.refused(l, reasonBreakerOpen, item.Rows)
-			return backpressure.Unavailable(fmt.Sprintf("ClickHouse destination %q is failing: lane %q refuses rows until its breaker probes again",
-				l.dest.name, l.label), open.RetryAfter())
+			e.tel.refused(l, reasonBreakerOpen, rows)
+			return l.refusals.breakerOpen(open.RetryAfter())
 		}
-		switch err := l.queue.Offer(item); err {
+		if l.queue.Stats().Rows+rows > e.cfg.Lanes.MaxQueueRows && rows <= e.cfg.Lanes.MaxQueueRows {
+			return e.queueFull(l, rows)
+		}
+		if size < 0 {
+			size = e.sig.size(p.data)
+		}
+		switch err := l.queue.Offer(lane.Item[T]{Payload: p.data, Rows: rows, Bytes: size, Done: done}); err {
 		case nil:
 			l.used.Store(true)
 			if l.label == overflowLane {
-				e.tel.overflow(item.Rows)
+				e.tel.overflow(rows)
 			}
 			return nil
 		case lane.ErrClosed:
 			continue
 		case lane.ErrQueueFull:
-			e.tel.refused(l, reasonQueueFull, item.Rows)
-			return backpressure.QueueFull(fmt.Sprintf("lane %q queue is full (%d rows, %d bytes max): retry later",
-				l.label, e.cfg.Lanes.MaxQueueRows, e.cfg.Lanes.MaxQueueBytes), e.cfg.Lanes.FlushInterval)
+			return e.queueFull(l, rows)
 		case lane.ErrBudget:
-			e.tel.refused(l, reasonBudget, item.Rows)
-			return backpressure.QueueFull(fmt.Sprintf("exporter memory budget of %d bytes is in use: retry later",
-				e.budget.Limit()), e.cfg.Lanes.FlushInterval)
+			e.tel.refused(l, reasonBudget, rows)
+			return l.refusals.budget
 		default: // lane.ErrTooLarge: retrying the same request can never succeed
-			e.tel.refused(l, reasonTooLarge, item.Rows)
+			e.tel.refused(l, reasonTooLarge, rows)
 			return backpressure.Invalid(fmt.Sprintf("a request of %d rows and %d bytes exceeds lane %q's queue limits (lanes::max_queue_rows %d, lanes::max_queue_bytes %d): send smaller requests or raise the limits",
-				item.Rows, item.Bytes, l.label, e.cfg.Lanes.MaxQueueRows, e.cfg.Lanes.MaxQueueBytes))
+				rows, size, l.label, e.cfg.Lanes.MaxQueueRows, e.cfg.Lanes.MaxQueueBytes))
 		}
 	}
 	return backpressure.Unavailable("lane is being retired: retry", time.Second)
+}
+
+func (e *chExporter[T]) queueFull(l *aLane[T], rows int) error {
+	e.tel.refused(l, reasonQueueFull, rows)
+	return l.refusals.queueFull
 }
 
 // errShuttingDown answers calls that arrive after shutdown began.

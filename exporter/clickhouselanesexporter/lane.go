@@ -7,6 +7,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/breaker"
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chinsert"
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/lane"
@@ -26,6 +29,9 @@ type aLane[T any] struct {
 	queue   *lane.Queue[T]
 	breaker *breaker.Breaker
 
+	refusals     refusals
+	refusedAttrs [numReasons]metric.MeasurementOption // built once: refusals must stay cheap
+
 	used atomic.Bool // an offer arrived since the idle sweeper last looked
 	busy atomic.Bool // the worker holds a batch
 }
@@ -33,6 +39,10 @@ type aLane[T any] struct {
 func (e *chExporter[T]) newLane(label string, dest *destination) *aLane[T] {
 	l := &aLane[T]{e: e, label: label, dest: dest}
 	lc := e.cfg.Lanes
+	l.refusals = newRefusals(label, dest.name, e.cfg)
+	for r := range numReasons {
+		l.refusedAttrs[r] = e.tel.laneAttrs(l, attribute.String("reason", reasonNames[r]))
+	}
 	l.queue = lane.NewQueue[T](lane.Config{
 		MaxRows: lc.MaxQueueRows, MaxBytes: lc.MaxQueueBytes,
 		FlushRows: lc.FlushRows, FlushAge: lc.FlushInterval,

@@ -196,7 +196,7 @@ func TestOnInsertAcknowledgesCommittedRows(t *testing.T) {
 
 // hangingServer accepts TCP connections and never answers: the worst kind of sick
 // destination, which only timeouts can detect.
-func hangingServer(t *testing.T) string {
+func hangingServer(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

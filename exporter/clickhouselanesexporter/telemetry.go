@@ -61,8 +61,7 @@ func (t *telemetry[T]) laneAttrs(l *aLane[T], extra ...attribute.KeyValue) metri
 
 // refused counts rows refused by a lane and logs it, at most once a second per reason.
 func (t *telemetry[T]) refused(l *aLane[T], r reason, rows int) {
-	t.tb.SluiceExporterRowsRefused.Add(context.Background(), int64(rows),
-		t.laneAttrs(l, attribute.String("reason", reasonNames[r])))
+	t.tb.SluiceExporterRowsRefused.Add(context.Background(), int64(rows), l.refusedAttrs[r])
 	now := time.Now().UnixNano()
 	last := t.lastLog[r].Load()
 	if now-last < int64(refusalLogInterval) || !t.lastLog[r].CompareAndSwap(last, now) {

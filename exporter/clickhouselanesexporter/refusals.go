@@ -1,0 +1,51 @@
+package clickhouselanesexporter
+
+import (
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/sluicehq/sluice/internal/backpressure"
+)
+
+// refusals are a lane's refusal errors, built once: a gRPC status with a RetryInfo detail
+// costs dozens of allocations to build, and a refusal must stay cheap when a flood of them
+// is the very thing the lane is protecting against. The errors are immutable, so every
+// caller can share them.
+type refusals struct {
+	queueFull error
+	budget    error
+
+	// breakerOpen's hint changes with the time left until the probe; hints are whole
+	// seconds, so one error per distinct second is cached (the last one built).
+	openMsg string
+	open    atomic.Pointer[openRefusal]
+}
+
+type openRefusal struct {
+	seconds int64
+	err     error
+}
+
+func newRefusals(lane, dest string, cfg *Config) refusals {
+	hint := cfg.Lanes.FlushInterval // a batch leaves the lane at least this often
+	return refusals{
+		queueFull: backpressure.QueueFull(fmt.Sprintf("lane %q queue is full (%d rows, %d bytes max): retry later",
+			lane, cfg.Lanes.MaxQueueRows, cfg.Lanes.MaxQueueBytes), hint),
+		budget: backpressure.QueueFull(fmt.Sprintf("exporter memory budget of %d bytes is in use: retry later",
+			cfg.Lanes.MemoryBudget), hint),
+		openMsg: fmt.Sprintf("ClickHouse destination %q is failing: lane %q refuses rows until its breaker probes again",
+			dest, lane),
+	}
+}
+
+// breakerOpen returns the 503 with retryAfter, rounded up to whole seconds as sent.
+func (r *refusals) breakerOpen(retryAfter time.Duration) error {
+	secs := int64((retryAfter + time.Second - 1) / time.Second)
+	if c := r.open.Load(); c != nil && c.seconds == secs {
+		return c.err
+	}
+	err := backpressure.Unavailable(r.openMsg, time.Duration(secs)*time.Second)
+	r.open.Store(&openRefusal{seconds: secs, err: err})
+	return err
+}
