@@ -204,11 +204,13 @@ func (e *chExporter[T]) laneFor(key string) (*aLane[T], error) {
 	l, ok := e.lanes[key]
 	closed := e.closed
 	e.mu.RUnlock()
-	if ok {
-		return l, nil
-	}
-	if closed || e.dests == nil {
+	switch {
+	case closed:
 		return nil, errShuttingDown
+	case ok:
+		return l, nil
+	case e.dests == nil:
+		return nil, errors.New("clickhouselanes exporter used before start")
 	}
 	dest, routed := e.routes[key]
 	if !routed {
@@ -279,10 +281,10 @@ func (e *chExporter[T]) sweepIdleLanes() {
 // ends), then cancels what is left and reports the rows it could not write. Every waiting
 // caller is answered. Safe without start.
 func (e *chExporter[T]) shutdown(ctx context.Context) error {
-	defer e.tel.shutdown()
-	if e.dests == nil {
+	if e.dests == nil || e.closed {
 		return nil
 	}
+	defer e.tel.shutdown()
 	close(e.stopSweeper)
 	<-e.sweeperDone
 
