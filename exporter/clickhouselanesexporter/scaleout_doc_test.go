@@ -38,6 +38,11 @@ func TestScaleOutGuideShowsTheClusterDDL(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := string(raw)
+	if os.Getenv("SLUICE_PRINT_DDL") != "" {
+		for _, s := range clusterDDL() {
+			t.Logf("\n%s;", s.SQL)
+		}
+	}
 	quoted := map[string]bool{"database": true, "otel_traces": true, "otel_traces_trace_id_ts_mv": true}
 	for _, s := range clusterDDL() {
 		if quoted[s.Name] && !strings.Contains(doc, s.SQL+";") {
