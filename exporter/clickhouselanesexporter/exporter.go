@@ -106,6 +106,11 @@ func (e *chExporter[T]) push(ctx context.Context, data T) error {
 	if len(parts) == 0 {
 		return nil
 	}
+	if len(parts) > 1 {
+		if err := e.refuseIfAnyBreakerOpen(parts); err != nil {
+			return err
+		}
+	}
 	if !e.ackOnInsert() {
 		var errs []error
 		for _, p := range parts {
@@ -139,6 +144,30 @@ func (e *chExporter[T]) partsOf(ctx context.Context, data T) []part[T] {
 	default:
 		return []part[T]{{key: e.sig.name, data: data}}
 	}
+}
+
+// refuseIfAnyBreakerOpen refuses a request split across lanes as a whole when one of its
+// lanes is known to be failing: the client would retry the whole request anyway, and rows
+// accepted by the healthy lanes would then be written twice. (A queue that fills between
+// the parts' offers still splits the outcome; the README documents that window.)
+func (e *chExporter[T]) refuseIfAnyBreakerOpen(parts []part[T]) error {
+	for _, p := range parts {
+		l, err := e.laneFor(p.key)
+		if err != nil {
+			return err
+		}
+		if err := l.breaker.Check(); err != nil {
+			var open *breaker.OpenError
+			errors.As(err, &open)
+			var rows int
+			for _, p := range parts {
+				rows += e.sig.rows(p.data)
+			}
+			e.tel.refused(l, reasonBreakerOpen, rows)
+			return l.refusals.breakerOpen(open.RetryAfter())
+		}
+	}
+	return nil
 }
 
 // offer queues one part on its lane, or returns the refusal to answer with. A refusal

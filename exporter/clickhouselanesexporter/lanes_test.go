@@ -389,3 +389,29 @@ func refusedByReason(t *testing.T, tel *componenttest.Telemetry) map[string]int6
 }
 
 var metricdatatestIgnoreTime = []metricdatatest.Option{metricdatatest.IgnoreTimestamp()}
+
+// TestSplitRequestRefusedWholeWhenALaneIsOpen: a request whose resources span a healthy and a
+// failing lane is refused as a whole, so the client's retry cannot duplicate the healthy rows.
+func TestSplitRequestRefusedWholeWhenALaneIsOpen(t *testing.T) {
+	endpoint := chlocal.ForTest(t)
+	cfg := isolationConfig(t, endpoint)
+	cfg.Lanes.Key, cfg.Lanes.KeyName = LaneByResourceAttribute, "tenant.id"
+	set, _ := settingsWithTelemetry(t)
+	exp, err := NewFactory().CreateLogs(context.Background(), set, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startComponent(t, exp)
+	// Trip the sick lane's breaker.
+	requireRetryable(t, exp.ConsumeLogs(context.Background(), tenantLogs("sick", 1)), codes.Unavailable)
+
+	mixed := tenantLogs("healthy", 3)
+	appendTenant(mixed, "sick", 2)
+	requireRetryable(t, exp.ConsumeLogs(context.Background(), mixed), codes.Unavailable)
+	if err := exp.ConsumeLogs(context.Background(), tenantLogs("healthy", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if got := tenantCounts(t, endpoint, cfg)["svc-healthy"]; got != 1 {
+		t.Fatalf("healthy tenant has %d rows, want only the 1 of its own request", got)
+	}
+}
