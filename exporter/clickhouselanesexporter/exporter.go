@@ -157,14 +157,11 @@ func (e *chExporter[T]) refuseIfAnyBreakerOpen(parts []part[T]) error {
 			return err
 		}
 		if err := l.breaker.Check(); err != nil {
-			var open *breaker.OpenError
-			errors.As(err, &open)
 			var rows int
 			for _, p := range parts {
 				rows += e.sig.rows(p.data)
 			}
-			e.tel.refused(l, reasonBreakerOpen, rows)
-			return l.refusals.breakerOpen(open.RetryAfter())
+			return e.breakerOpen(l, err, rows)
 		}
 	}
 	return nil
@@ -184,10 +181,7 @@ func (e *chExporter[T]) offer(p part[T], done func(error)) error {
 			return err
 		}
 		if err := l.breaker.Check(); err != nil {
-			var open *breaker.OpenError
-			errors.As(err, &open)
-			e.tel.refused(l, reasonBreakerOpen, rows)
-			return l.refusals.breakerOpen(open.RetryAfter())
+			return e.breakerOpen(l, err, rows)
 		}
 		if l.queue.Stats().Rows+rows > e.cfg.Lanes.MaxQueueRows && rows <= e.cfg.Lanes.MaxQueueRows {
 			return e.queueFull(l, rows)
@@ -216,6 +210,15 @@ func (e *chExporter[T]) offer(p part[T], done func(error)) error {
 		}
 	}
 	return backpressure.Unavailable("lane is being retired: retry", time.Second)
+}
+
+// breakerOpen counts and answers rows refused because the lane's breaker (err, from Check)
+// is open: 503 with the time until the probe.
+func (e *chExporter[T]) breakerOpen(l *aLane[T], err error, rows int) error {
+	var open *breaker.OpenError
+	errors.As(err, &open)
+	e.tel.refused(l, reasonBreakerOpen, rows)
+	return l.refusals.breakerOpen(open.RetryAfter())
 }
 
 func (e *chExporter[T]) queueFull(l *aLane[T], rows int) error {

@@ -126,17 +126,7 @@ func TestResourceAttributeLanesSplitAndOverflow(t *testing.T) {
 }
 
 func rowsInsertedByLane(t *testing.T, tel *componenttest.Telemetry) map[string]int64 {
-	t.Helper()
-	m, err := tel.GetMetric("otelcol_sluice_exporter_rows_inserted")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]int64{}
-	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
-		lane, _ := dp.Attributes.Value("lane")
-		got[lane.AsString()] += dp.Value
-	}
-	return got
+	return sumByAttribute(t, tel, "otelcol_sluice_exporter_rows_inserted", "lane")
 }
 
 // TestOnInsertAcknowledgesCommittedRows: when a call returns nil its rows can be read back at
@@ -281,16 +271,9 @@ func TestSickDestinationIsIsolated(t *testing.T) {
 	metadatatest.AssertEqualSluiceExporterBreakerTransitions(t, tel, []metricdata.DataPoint[int64]{
 		{Value: 1, Attributes: sickLane},
 	}, metricdatatestIgnoreTime...)
-	refused, err := tel.GetMetric("otelcol_sluice_exporter_rows_refused")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dps := refused.Data.(metricdata.Sum[int64]).DataPoints
-	if len(dps) != 1 || dps[0].Value != 2 {
-		t.Fatalf("rows refused = %+v, want 2 rows of lane sick, reason breaker_open", dps)
-	}
-	if r, _ := dps[0].Attributes.Value("reason"); r.AsString() != "breaker_open" {
-		t.Fatalf("reason = %s", r.AsString())
+	if byLane, byReason := sumByAttribute(t, tel, "otelcol_sluice_exporter_rows_refused", "lane"),
+		refusedByReason(t, tel); len(byLane) != 1 || byLane["sick"] != 2 || byReason["breaker_open"] != 2 {
+		t.Fatalf("rows refused by lane %v, by reason %v; want 2 rows of lane sick, reason breaker_open", byLane, byReason)
 	}
 }
 
@@ -375,17 +358,22 @@ func TestBudgetBoundsAllLanes(t *testing.T) {
 }
 
 func refusedByReason(t *testing.T, tel *componenttest.Telemetry) map[string]int64 {
+	return sumByAttribute(t, tel, "otelcol_sluice_exporter_rows_refused", "reason")
+}
+
+// sumByAttribute adds up an int64 counter's data points by the value of one attribute.
+func sumByAttribute(t *testing.T, tel *componenttest.Telemetry, metric, attr string) map[string]int64 {
 	t.Helper()
-	m, err := tel.GetMetric("otelcol_sluice_exporter_rows_refused")
+	m, err := tel.GetMetric(metric)
 	if err != nil {
 		t.Fatal(err)
 	}
-	reasons := map[string]int64{}
+	sums := map[string]int64{}
 	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
-		r, _ := dp.Attributes.Value("reason")
-		reasons[r.AsString()] += dp.Value
+		v, _ := dp.Attributes.Value(attribute.Key(attr))
+		sums[v.AsString()] += dp.Value
 	}
-	return reasons
+	return sums
 }
 
 var metricdatatestIgnoreTime = []metricdatatest.Option{metricdatatest.IgnoreTimestamp()}
