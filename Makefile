@@ -51,3 +51,31 @@ test: vet check-generated unit distribution-test
 
 clean:
 	rm -rf _build
+
+# --- load: small-scale correctness under load (part of `make test`) and `make bench` ---
+UPSTREAM_DIR := _build/otelcol-upstream
+UPSTREAM_BIN := $(UPSTREAM_DIR)/otelcol-upstream
+BENCH_OUT    ?= _build/bench
+# e.g. BENCH_FLAGS='-scale 0.5 -iterations 2 -scenarios steady_traces,stall'; -upstream '' runs sluice only
+BENCH_FLAGS  ?=
+
+.PHONY: load-test bench bench-upstream
+
+## load-test: overload, outage and chain correctness against the built distribution (small scale)
+load-test: $(DIST_BIN)
+	SLUICE_COLLECTOR_BIN=$(CURDIR)/$(DIST_BIN) $(GO) test -race -count=1 -timeout 15m ./test/load/...
+
+test: load-test
+
+## bench-upstream: the upstream baseline (core otlp + batch + contrib clickhouse v0.161.0) with ocb
+bench-upstream: $(UPSTREAM_BIN)
+
+$(UPSTREAM_BIN): bench/upstream/builder-config.yaml
+	@mkdir -p $(UPSTREAM_DIR)
+	$(GO) tool builder --config bench/upstream/builder-config.yaml
+	@touch $@
+
+## bench: every scenario against otelcol-sluice and the upstream pipeline; results in $(BENCH_OUT)
+bench: $(DIST_BIN) $(UPSTREAM_BIN)
+	$(GO) run ./cmd/sluiceload bench -sluice $(DIST_BIN) -upstream $(UPSTREAM_BIN) -out $(BENCH_OUT) $(BENCH_FLAGS)
+	@echo "results: $(BENCH_OUT)/summary.md, $(BENCH_OUT)/*.json, $(BENCH_OUT)/*.svg"

@@ -52,6 +52,11 @@ type Gateway struct {
 	MemoryBudget int64
 	// Acknowledge is on_insert (default) or on_enqueue; needs Lanes.
 	Acknowledge string
+	// FlushRows and FlushInterval of every lane (0: the exporter's defaults); needs Lanes.
+	// With on_insert a request waits for its batch, so a lane's flush_interval bounds the
+	// latency of clients that cannot fill flush_rows on their own.
+	FlushRows     int
+	FlushInterval time.Duration
 }
 
 func telemetry(port int) string {
@@ -114,6 +119,12 @@ func SluiceConfig(g Gateway) string {
 		}
 		if g.MemoryBudget > 0 {
 			fmt.Fprintf(&b, "      memory_budget: %d\n", g.MemoryBudget)
+		}
+		if g.FlushRows > 0 {
+			fmt.Fprintf(&b, "      flush_rows: %d\n", g.FlushRows)
+		}
+		if g.FlushInterval > 0 {
+			fmt.Fprintf(&b, "      flush_interval: %s\n", g.FlushInterval)
 		}
 	}
 	b.WriteString(`service:

@@ -107,12 +107,12 @@ type Scenario struct {
 // Scenarios are the ones `make bench` runs, in order.
 func Scenarios() []Scenario {
 	return []Scenario{
-		{"steady_traces", "flat-out traces, 8 gRPC senders, 100 spans/request", steady(loadgen.Traces)},
-		{"steady_logs", "flat-out logs, 8 gRPC senders, 100 records/request", steady(loadgen.Logs)},
+		{"steady_traces", "flat-out traces, 32 gRPC senders, 100 spans/request", steady(loadgen.Traces)},
+		{"steady_logs", "flat-out logs, 32 gRPC senders, 100 records/request", steady(loadgen.Logs)},
 		{"overload", "80 senders against max_inflight_requests 8 (10x)", overload},
 		{"stall", "ClickHouse frozen (SIGSTOP) for 20 s mid-run, then resumed", stall},
 		{"outage", "ClickHouse killed mid-run and restarted 5 s later", outage},
-		{"noisy_tenant", "one tenant flat out with 8 senders, 4 quiet tenants at 20 req/s each", noisy},
+		{"noisy_tenant", "one tenant flat out with 16 senders, 4 quiet tenants at 20 req/s each (lanes and admission shares by X-Scope-OrgID)", noisy},
 		{"chain", "client -> otelcol-sluice agent (otlp exporter, retry + queue) -> gateway", chain},
 	}
 }
@@ -121,6 +121,12 @@ func Scenarios() []Scenario {
 const (
 	benchInflightBytes = 64 << 20
 	benchMemoryBudget  = 128 << 20
+	// Lanes flush at 2000 rows or 200 ms (the batch processor's timeout upstream): with
+	// acknowledge on_insert a batch needs 20 requests of 100 items in flight to go at once.
+	benchFlushRows     = 2000
+	benchFlushInterval = 200 * time.Millisecond
+	// benchSenders is the concurrency of the steady, stall, outage and chain loads.
+	benchSenders = 32
 )
 
 type run struct {
@@ -156,6 +162,12 @@ func (e *Env) newRun(scenario, pipeline string, iter int, signal loadgen.Signal,
 		g.Lanes = g.Lanes && e.Lanes
 		if g.Lanes && g.MemoryBudget == 0 {
 			g.MemoryBudget = benchMemoryBudget
+		}
+		if g.FlushRows == 0 {
+			g.FlushRows = benchFlushRows
+		}
+		if g.FlushInterval == 0 {
+			g.FlushInterval = benchFlushInterval
 		}
 		if g.MaxInflightBytes == 0 {
 			g.MaxInflightBytes = benchInflightBytes
@@ -203,7 +215,7 @@ func (r *run) sampler(stop <-chan struct{}, wg *sync.WaitGroup) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		if m, err := r.gw.Metrics(ctx); err == nil {
 			if r.pipeline == Sluice {
-				p.QueueDepth = m.Sum("sluice_exporter_queue_rows")
+				p.QueueDepth = m.Sum("otelcol_sluice_exporter_queue_rows")
 			} else {
 				p.QueueDepth = m.Sum("otelcol_exporter_queue_size")
 			}
@@ -358,7 +370,7 @@ func steady(signal loadgen.Signal) func(context.Context, *Env, string, int) (*It
 			return nil, err
 		}
 		defer r.close()
-		_, err = r.execute(ctx, []loadgen.Config{baseLoad(e, r, signal, 8, 20*time.Second)}, nil)
+		_, err = r.execute(ctx, []loadgen.Config{baseLoad(e, r, signal, benchSenders, 20*time.Second)}, nil)
 		return r.it, err
 	}
 }
@@ -379,7 +391,7 @@ func stall(ctx context.Context, e *Env, pipeline string, iter int) (*Iteration, 
 		return nil, err
 	}
 	defer r.close()
-	cfg := baseLoad(e, r, loadgen.Traces, 8, 35*time.Second)
+	cfg := baseLoad(e, r, loadgen.Traces, benchSenders, 35*time.Second)
 	_, err = r.execute(ctx, []loadgen.Config{cfg}, func(ctx context.Context) {
 		sleep(ctx, e.dur(5*time.Second))
 		if err := e.CH.Pause(); err != nil {
@@ -400,7 +412,7 @@ func outage(ctx context.Context, e *Env, pipeline string, iter int) (*Iteration,
 		return nil, err
 	}
 	defer r.close()
-	cfg := baseLoad(e, r, loadgen.Traces, 8, 25*time.Second)
+	cfg := baseLoad(e, r, loadgen.Traces, benchSenders, 25*time.Second)
 	_, err = r.execute(ctx, []loadgen.Config{cfg}, func(ctx context.Context) {
 		sleep(ctx, e.dur(5*time.Second))
 		if err := e.CH.Kill(); err != nil {
@@ -426,7 +438,7 @@ func noisy(ctx context.Context, e *Env, pipeline string, iter int) (*Iteration, 
 	defer r.close()
 	quiet := baseLoad(e, r, loadgen.Traces, 4, 20*time.Second)
 	quiet.Tenants, quiet.TenantKey, quiet.Rate = []string{"quiet-1", "quiet-2", "quiet-3", "quiet-4"}, "X-Scope-OrgID", 80
-	loud := baseLoad(e, r, loadgen.Traces, 8, 20*time.Second)
+	loud := baseLoad(e, r, loadgen.Traces, 16, 20*time.Second)
 	loud.Tenants, loud.TenantKey, loud.SeqBase = []string{"noisy"}, "X-Scope-OrgID", 1<<40
 	res, err := r.execute(ctx, []loadgen.Config{quiet, loud}, nil)
 	if err != nil {
@@ -455,7 +467,7 @@ func chain(ctx context.Context, e *Env, pipeline string, iter int) (*Iteration, 
 	if err := r.agent.WaitListening(wctx, aPorts.GRPCAddr()); err != nil {
 		return nil, err
 	}
-	cfg := baseLoad(e, r, loadgen.Traces, 8, 20*time.Second)
+	cfg := baseLoad(e, r, loadgen.Traces, benchSenders, 20*time.Second)
 	cfg.Endpoint = aPorts.GRPCAddr()
 	if _, err := r.execute(ctx, []loadgen.Config{cfg}, nil); err != nil {
 		return r.it, err
@@ -463,7 +475,7 @@ func chain(ctx context.Context, e *Env, pipeline string, iter int) (*Iteration, 
 	mctx, mcancel := context.WithTimeout(ctx, 5*time.Second)
 	defer mcancel()
 	if m, err := r.gw.Metrics(mctx); err == nil && pipeline == Sluice {
-		r.it.Notes += fmt.Sprintf("gateway refused %.0f requests from the agent. ", m.Sum("sluice_receiver_requests", `outcome="refused"`))
+		r.it.Notes += fmt.Sprintf("gateway refused %.0f requests from the agent. ", m.Sum("otelcol_sluice_receiver_requests", `outcome="refused"`))
 	}
 	return r.it, nil
 }
