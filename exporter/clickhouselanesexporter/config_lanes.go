@@ -73,6 +73,10 @@ type LanesConfig struct {
 	// oldest row has waited this long.
 	FlushRows     int           `mapstructure:"flush_rows"`
 	FlushInterval time.Duration `mapstructure:"flush_interval"`
+	// FlushQuiet, with acknowledge on_insert, also flushes a lane once no rows arrived for
+	// this long: its callers are waiting for the insert and send nothing more until
+	// answered, so the batch cannot grow (group commit). 0 turns it off.
+	FlushQuiet time.Duration `mapstructure:"flush_quiet"`
 	// MemoryBudget bounds the bytes queued and being inserted across all lanes and signals
 	// of this exporter, whatever the number of lanes.
 	MemoryBudget int64 `mapstructure:"memory_budget"`
@@ -149,6 +153,9 @@ func (c *Config) validateLanes() []error {
 	if l.MemoryBudget > 0 && int64(l.MaxQueueBytes) > l.MemoryBudget {
 		errs = append(errs, fmt.Errorf("lanes::max_queue_bytes (%d) must not exceed lanes::memory_budget (%d)",
 			l.MaxQueueBytes, l.MemoryBudget))
+	}
+	if l.FlushQuiet < 0 {
+		errs = append(errs, fmt.Errorf("lanes::flush_quiet must not be negative, found %s", l.FlushQuiet))
 	}
 	if c.Breaker.Jitter < 0 || c.Breaker.Jitter > 1 {
 		errs = append(errs, fmt.Errorf("breaker::jitter must be in [0, 1], found %g", c.Breaker.Jitter))

@@ -27,7 +27,7 @@ func TestLoadConfig(t *testing.T) {
 		Acknowledge: AckOnEnqueue,
 		Lanes: LanesConfig{
 			Key: LaneByMetadata, KeyName: "X-Scope-OrgID", MaxLanes: 50, IdleTimeout: 10 * time.Minute,
-			MaxQueueRows: 100000, MaxQueueBytes: 32 << 20, FlushRows: 50000, FlushInterval: 2 * time.Second,
+			MaxQueueRows: 100000, MaxQueueBytes: 32 << 20, FlushRows: 50000, FlushInterval: 2 * time.Second, FlushQuiet: 5 * time.Millisecond,
 			MemoryBudget: 512 << 20,
 		},
 		Retry:        RetryConfig{MaxAttempts: 5, InitialInterval: 50 * time.Millisecond, MaxInterval: 2 * time.Second},
@@ -91,6 +91,7 @@ func TestInvalidConfigs(t *testing.T) {
 		{"flush_above_queue", "lanes::flush_rows (300000) must not exceed lanes::max_queue_rows (200000)"},
 		{"queue_above_budget", "lanes::max_queue_bytes (1073741824) must not exceed lanes::memory_budget"},
 		{"zero_flush_interval", "lanes::flush_interval must be positive, found 0s"},
+		{"negative_flush_quiet", "lanes::flush_quiet must not be negative, found -1s"},
 		{"zero_attempts", "retry::max_attempts must be positive, found 0"},
 		{"bad_jitter", "breaker::jitter must be in [0, 1], found 2"},
 		{"zero_drain", "drain_timeout must be positive, found 0s"},

@@ -45,7 +45,7 @@ func createDefaultConfig() component.Config {
 		Lanes: LanesConfig{
 			Key: LaneBySignal, MaxLanes: 100, IdleTimeout: 5 * time.Minute,
 			MaxQueueRows: 200_000, MaxQueueBytes: 64 << 20,
-			FlushRows: 20_000, FlushInterval: time.Second,
+			FlushRows: 20_000, FlushInterval: time.Second, FlushQuiet: 20 * time.Millisecond,
 			MemoryBudget: 256 << 20,
 		},
 		Retry:           RetryConfig{MaxAttempts: 3, InitialInterval: 100 * time.Millisecond, MaxInterval: time.Second},

@@ -43,10 +43,14 @@ func (e *chExporter[T]) newLane(label string, dest *destination) *aLane[T] {
 	for r := range numReasons {
 		l.refusedAttrs[r] = e.tel.laneAttrs(l, attribute.String("reason", reasonNames[r]))
 	}
-	l.queue = lane.NewQueue[T](lane.Config{
+	qc := lane.Config{
 		MaxRows: lc.MaxQueueRows, MaxBytes: lc.MaxQueueBytes,
 		FlushRows: lc.FlushRows, FlushAge: lc.FlushInterval,
-	}, e.budget)
+	}
+	if e.ackOnInsert() {
+		qc.FlushQuiet = lc.FlushQuiet
+	}
+	l.queue = lane.NewQueue[T](qc, e.budget)
 	l.breaker = breaker.New(breaker.Settings{
 		FailureThreshold: e.cfg.Breaker.FailureThreshold,
 		CoolDown:         e.cfg.Breaker.CoolDown,

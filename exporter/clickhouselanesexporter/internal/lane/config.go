@@ -15,6 +15,12 @@ type Config struct {
 	FlushRows int
 	// FlushAge is the longest the oldest queued item waits before Take returns anyway.
 	FlushAge time.Duration
+	// FlushQuiet, if positive, also makes Take return once no item has arrived for this
+	// long. It is for callers that wait for their batch (acknowledge on insert): they will
+	// send nothing more until answered, so waiting out FlushAge for rows that cannot come
+	// only adds latency. Batches then hold whatever arrived while the last one was being
+	// inserted (group commit).
+	FlushQuiet time.Duration
 }
 
 // Validate reports the first invalid field. The exporter's own config validation should
@@ -30,6 +36,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("flush rows must be in (0, max rows=%d], found %d", c.MaxRows, c.FlushRows)
 	case c.FlushAge <= 0:
 		return fmt.Errorf("flush age must be positive, found %s", c.FlushAge)
+	case c.FlushQuiet < 0:
+		return fmt.Errorf("flush quiet must not be negative, found %s", c.FlushQuiet)
 	}
 	return nil
 }

@@ -24,6 +24,7 @@ type Queue[T any] struct {
 	rows     int
 	bytes    int
 	isClosed bool
+	lastAt   time.Time // when the newest item was queued, for FlushQuiet
 }
 
 // entry is an item with the time it was queued, for the age trigger.
@@ -73,6 +74,7 @@ func (q *Queue[T]) Offer(it Item[T]) error {
 	q.entries = append(q.entries, entry[T]{item: it, at: now})
 	q.rows += it.Rows
 	q.bytes += it.Bytes
+	q.lastAt = now
 	q.mu.Unlock()
 
 	if wasEmpty || crossed {

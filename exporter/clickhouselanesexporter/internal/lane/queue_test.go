@@ -174,6 +174,44 @@ func TestFlushOnAge(t *testing.T) {
 	})
 }
 
+// TestFlushWhenQuiet: with FlushQuiet, a batch leaves once arrivals pause, long before
+// FlushAge; arrivals that keep coming postpone it, but never past FlushAge.
+func TestFlushWhenQuiet(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := testConfig
+		cfg.FlushQuiet = 20 * time.Millisecond
+		q := NewQueue[int](cfg, nil)
+		start := time.Now()
+		go func() {
+			for range 3 {
+				assert.NoError(t, q.Offer(item(1, 1)))
+				time.Sleep(10 * time.Millisecond)
+			}
+		}()
+		batch, err := q.Take(t.Context(), nil)
+		require.NoError(t, err)
+		assert.Len(t, batch, 3, "arrivals 10 ms apart belong to one batch")
+		assert.Equal(t, 40*time.Millisecond, time.Since(start), "the batch left 20 ms after the last arrival")
+
+		// A steady trickle never pauses for 20 ms: FlushAge still bounds the wait.
+		ctx, cancel := context.WithCancel(t.Context())
+		trickling := make(chan struct{})
+		go func() {
+			defer close(trickling)
+			for ctx.Err() == nil {
+				_ = q.Offer(item(0, 0))
+				time.Sleep(10 * time.Millisecond)
+			}
+		}()
+		start = time.Now()
+		_, err = q.Take(t.Context(), batch[:0])
+		require.NoError(t, err)
+		assert.Equal(t, cfg.FlushAge, time.Since(start))
+		cancel()
+		<-trickling
+	})
+}
+
 func TestCloseWakesAWaitingConsumer(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		q := NewQueue[int](testConfig, nil)
@@ -308,6 +346,7 @@ func TestInvalidConfigPanics(t *testing.T) {
 		{MaxRows: 1, MaxBytes: 1, FlushRows: 2, FlushAge: time.Second},
 		{MaxRows: 1, MaxBytes: 1, FlushRows: 1},
 		{MaxRows: 1, FlushRows: 1, FlushAge: time.Second},
+		{MaxRows: 1, MaxBytes: 1, FlushRows: 1, FlushAge: time.Second, FlushQuiet: -time.Second},
 	} {
 		assert.Error(t, c.Validate())
 		assert.Panics(t, func() { NewQueue[int](c, nil) })

@@ -7,8 +7,9 @@ import (
 
 // Take waits for a batch and appends it to dst (pass the previous batch[:0] to reuse its
 // array). It returns when
-//   - FlushRows rows are queued, or the oldest item has waited FlushAge: a batch of whole
-//     items, oldest first, of at most FlushRows rows (a single larger item goes alone);
+//   - FlushRows rows are queued, the oldest item has waited FlushAge, or (with FlushQuiet)
+//     nothing arrived for FlushQuiet: a batch of whole items, oldest first, of at most
+//     FlushRows rows (a single larger item goes alone);
 //   - the queue is closed: the remaining items, batch by batch, then ErrClosed when empty;
 //   - ctx is done: ctx.Err(), taking nothing.
 //
@@ -54,8 +55,8 @@ func (q *Queue[T]) Take(ctx context.Context, dst []Item[T]) ([]Item[T], error) {
 	}
 }
 
-// readyLocked reports whether a batch is due and, if not, how long until the oldest item
-// is (0: nothing queued, wait for an offer).
+// readyLocked reports whether a batch is due and, if not, how long until it will be
+// unless more items arrive (0: nothing queued, wait for an offer).
 func (q *Queue[T]) readyLocked(now time.Time) (time.Duration, bool) {
 	if q.head == len(q.entries) {
 		return 0, false
@@ -63,11 +64,16 @@ func (q *Queue[T]) readyLocked(now time.Time) (time.Duration, bool) {
 	if q.isClosed || q.rows >= q.cfg.FlushRows {
 		return 0, true
 	}
-	age := now.Sub(q.entries[q.head].at)
-	if age >= q.cfg.FlushAge {
+	wait := q.cfg.FlushAge - now.Sub(q.entries[q.head].at)
+	if q.cfg.FlushQuiet > 0 {
+		// An offer does not wake the consumer (only the first and the one reaching
+		// FlushRows do), so a later arrival just moves this deadline when it is re-read.
+		wait = min(wait, q.cfg.FlushQuiet-now.Sub(q.lastAt))
+	}
+	if wait <= 0 {
 		return 0, true
 	}
-	return q.cfg.FlushAge - age, false
+	return wait, false
 }
 
 // takeLocked moves whole items, oldest first, up to FlushRows rows, from the queue to dst.
