@@ -9,6 +9,8 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chschema"
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/metadata"
@@ -72,12 +74,23 @@ func helperOptions[T any](e *chExporter[T]) []exporterhelper.Option {
 	}
 }
 
+// helperSettings gives exporterhelper a logger that keeps at most one line per second per
+// message. It logs every failed call ("Exporting failed. Rejecting data.") at error level
+// with a stack trace; during a flood of refusals — the moment the lanes exist for — that
+// would cost more than the refusal itself and bury the exporter's own rate-limited line.
+func helperSettings(set exporter.Settings) exporter.Settings {
+	set.Logger = set.Logger.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
+		return zapcore.NewSamplerWithOptions(c, time.Second, 1, 0)
+	}))
+	return set
+}
+
 func createTraces(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Traces, error) {
 	e, err := newExporter(set, cfg.(*Config), tracesSignal)
 	if err != nil {
 		return nil, err
 	}
-	return exporterhelper.NewTraces(ctx, set, cfg, e.push, helperOptions(e)...)
+	return exporterhelper.NewTraces(ctx, helperSettings(set), cfg, e.push, helperOptions(e)...)
 }
 
 func createMetrics(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Metrics, error) {
@@ -85,7 +98,7 @@ func createMetrics(ctx context.Context, set exporter.Settings, cfg component.Con
 	if err != nil {
 		return nil, err
 	}
-	return exporterhelper.NewMetrics(ctx, set, cfg, e.push, helperOptions(e)...)
+	return exporterhelper.NewMetrics(ctx, helperSettings(set), cfg, e.push, helperOptions(e)...)
 }
 
 func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Logs, error) {
@@ -93,5 +106,5 @@ func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config
 	if err != nil {
 		return nil, err
 	}
-	return exporterhelper.NewLogs(ctx, set, cfg, e.push, helperOptions(e)...)
+	return exporterhelper.NewLogs(ctx, helperSettings(set), cfg, e.push, helperOptions(e)...)
 }

@@ -20,6 +20,8 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/metadatatest"
 	"github.com/sluicehq/sluice/internal/chlocal"
@@ -402,5 +404,29 @@ func TestSplitRequestRefusedWholeWhenALaneIsOpen(t *testing.T) {
 	}
 	if got := tenantCounts(t, endpoint, cfg)["svc-healthy"]; got != 1 {
 		t.Fatalf("healthy tenant has %d rows, want only the 1 of its own request", got)
+	}
+}
+
+// TestRefusalFloodLogsLittle: a flood of breaker refusals writes about one log line per
+// second per message, both the exporter's own and exporterhelper's "Exporting failed".
+func TestRefusalFloodLogsLittle(t *testing.T) {
+	endpoint := chlocal.ForTest(t)
+	cfg := isolationConfig(t, endpoint)
+	set, _ := settingsWithTelemetry(t)
+	core, logs := observer.New(zap.InfoLevel)
+	set.Logger = zap.New(core)
+	exp, err := NewFactory().CreateLogs(context.Background(), set, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startComponent(t, exp)
+	const refusals = 200
+	for range refusals {
+		requireRetryable(t, exp.ConsumeLogs(tenantCtx("sick"), tenantLogs("sick", 1)), codes.Unavailable)
+	}
+	helper := logs.FilterMessageSnippet("Exporting failed").Len()
+	own := logs.FilterMessageSnippet("Refusing rows").Len()
+	if helper == 0 || helper > refusals/10 || own == 0 || own > refusals/10 {
+		t.Fatalf("%d refusals logged %d exporterhelper lines and %d refusal lines; want a few of each", refusals, helper, own)
 	}
 }

@@ -50,6 +50,9 @@ func (in *Inserter) chOptions(addr string) ch.Options {
 		Password: o.Password, Compression: o.Compression, ClientName: o.ClientName,
 		DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout, TLS: o.TLS,
 		Dialer: &net.Dialer{Timeout: o.DialTimeout},
+		// A server that accepts and never answers must cost a dial timeout, not ch-go's
+		// default handshake timeout: the lane is held while it waits.
+		HandshakeTimeout: o.DialTimeout,
 	}
 }
 

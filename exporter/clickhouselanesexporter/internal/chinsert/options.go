@@ -16,6 +16,7 @@ type Options struct {
 	Password    string
 	Compression ch.Compression
 	ClientName  string
+	// DialTimeout bounds connecting to one host, handshake included.
 	DialTimeout time.Duration
 	// ReadTimeout bounds the wait for one packet from the server.
 	ReadTimeout time.Duration
