@@ -58,6 +58,7 @@ func bench(ctx context.Context, args []string) error {
 		c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		_ = ch.Stop(c)
+		_ = os.WriteFile(filepath.Join(*out, "clickhouse.log"), []byte(ch.LogTail()), 0o644)
 		_ = os.RemoveAll(dataDir)
 	}()
 	cctx, cancel := context.WithTimeout(ctx, time.Minute)
@@ -99,6 +100,11 @@ func bench(ctx context.Context, args []string) error {
 				}
 				logf("%s: %s iteration %d", sc.Name, p, i+1)
 				it, err := sc.Run(ctx, env, p, i+1)
+				if died, rerr := env.EnsureClickHouse(ctx); died && it != nil {
+					it.Notes += "ClickHouse died during this iteration (its log tail is in the output directory). "
+				} else if rerr != nil {
+					return rerr
+				}
 				if err != nil {
 					logf("%s/%s failed: %v", sc.Name, p, err)
 					if it == nil {

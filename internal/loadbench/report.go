@@ -34,6 +34,7 @@ var tableMetrics = []metric{
 	{"p50 latency ms", func(i *Iteration) float64 { return i.P50us / 1e3 }, true},
 	{"p99 latency ms", func(i *Iteration) float64 { return i.P99us / 1e3 }, true},
 	{"refused attempts", func(i *Iteration) float64 { return float64(i.Attempts - i.Accepted) }, true},
+	{"ClickHouse peak RSS MiB", func(i *Iteration) float64 { return i.ClickHousePeakRSSMiB }, true},
 	{"catch-up s", func(i *Iteration) float64 { return i.CatchUpS }, true},
 	{"lost (acked, not landed)", func(i *Iteration) float64 { return float64(i.Lost) }, true},
 	{"duplicates", func(i *Iteration) float64 { return float64(i.Duplicates) }, true},
@@ -73,7 +74,7 @@ func WriteMarkdown(w io.Writer, scenarios []Scenario, results map[string][]*Iter
 			ratio := "—"
 			switch {
 			case math.IsNaN(s) || math.IsNaN(u):
-			case m.lower && s > 0:
+			case m.lower && s > 0 && u > 0:
 				ratio = fmt.Sprintf("%.2f×", u/s)
 			case !m.lower && u > 0:
 				ratio = fmt.Sprintf("%.2f×", s/u)

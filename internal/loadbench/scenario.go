@@ -92,7 +92,9 @@ type Iteration struct {
 	QuietP99us     float64 `json:"quiet_tenants_p99_us,omitempty"`
 	QuietItemsPerS float64 `json:"quiet_tenants_items_per_sec,omitempty"`
 	NoisyItemsPerS float64 `json:"noisy_tenant_items_per_sec,omitempty"`
-	Notes          string  `json:"notes,omitempty"`
+	// ClickHousePeakRSSMiB is the highest RSS of the ClickHouse process sampled during the run.
+	ClickHousePeakRSSMiB float64 `json:"clickhouse_peak_rss_mib"`
+	Notes                string  `json:"notes,omitempty"`
 
 	Timeline []Point `json:"timeline"`
 }
@@ -109,10 +111,10 @@ func Scenarios() []Scenario {
 	return []Scenario{
 		{"steady_traces", "flat-out traces, 32 gRPC senders, 100 spans/request", steady(loadgen.Traces)},
 		{"steady_logs", "flat-out logs, 32 gRPC senders, 100 records/request", steady(loadgen.Logs)},
-		{"overload", "80 senders against max_inflight_requests 8 (10x)", overload},
+		{"overload", "320 senders against max_inflight_requests 32 (10x)", overload},
 		{"stall", "ClickHouse frozen (SIGSTOP) for 20 s mid-run, then resumed", stall},
 		{"outage", "ClickHouse killed mid-run and restarted 5 s later", outage},
-		{"noisy_tenant", "one tenant flat out with 16 senders, 4 quiet tenants at 20 req/s each (lanes and admission shares by X-Scope-OrgID)", noisy},
+		{"noisy_tenant", "one tenant flat out with 64 senders, 4 quiet tenants at 20 req/s each from 4 senders each (lanes and admission shares by X-Scope-OrgID)", noisy},
 		{"chain", "client -> otelcol-sluice agent (otlp exporter, retry + queue) -> gateway", chain},
 	}
 }
@@ -144,7 +146,28 @@ type run struct {
 	timeline []Point
 }
 
+// EnsureClickHouse restarts ClickHouse if it died (saving the end of its log into OutDir) and
+// reports whether it had.
+func (e *Env) EnsureClickHouse(ctx context.Context) (bool, error) {
+	select {
+	case <-e.CH.Done():
+	default:
+		return false, nil
+	}
+	path := filepath.Join(e.OutDir, fmt.Sprintf("clickhouse-died-%s.log", time.Now().Format("150405")))
+	_ = os.WriteFile(path, []byte(e.CH.LogTail()), 0o644)
+	if e.Log != nil {
+		e.Log("ClickHouse had died; log tail saved to %s; restarting it", path)
+	}
+	rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	return true, e.CH.Restart(rctx)
+}
+
 func (e *Env) newRun(scenario, pipeline string, iter int, signal loadgen.Signal, g Gateway) (*run, error) {
+	if _, err := e.EnsureClickHouse(context.Background()); err != nil {
+		return nil, err
+	}
 	r := &run{e: e, pipeline: pipeline, db: fmt.Sprintf("bench_%s_%s_%d_%d", scenario, pipeline, iter, time.Now().Unix())}
 	r.it = &Iteration{Scenario: scenario, Pipeline: pipeline, Iteration: iter, Signal: string(signal)}
 	r.dir = filepath.Join(e.OutDir, "runs", fmt.Sprintf("%s-%s-%d", scenario, pipeline, iter))
@@ -211,6 +234,11 @@ func (r *run) sampler(stop <-chan struct{}, wg *sync.WaitGroup) {
 		if ps, err := ReadProc(r.gw.PID()); err == nil {
 			p.RSSMiB = float64(ps.RSSBytes) / (1 << 20)
 			p.CollectorCPU = ps.CPUSeconds
+		}
+		if ps, err := ReadProc(r.e.CH.PID()); err == nil {
+			r.mu.Lock()
+			r.it.ClickHousePeakRSSMiB = max(r.it.ClickHousePeakRSSMiB, float64(ps.RSSBytes)/(1<<20))
+			r.mu.Unlock()
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		if m, err := r.gw.Metrics(ctx); err == nil {
@@ -376,12 +404,12 @@ func steady(signal loadgen.Signal) func(context.Context, *Env, string, int) (*It
 }
 
 func overload(ctx context.Context, e *Env, pipeline string, iter int) (*Iteration, error) {
-	r, err := e.newRun("overload", pipeline, iter, loadgen.Traces, Gateway{Lanes: true, MaxInflightRequests: 8})
+	r, err := e.newRun("overload", pipeline, iter, loadgen.Traces, Gateway{Lanes: true, MaxInflightRequests: benchSenders})
 	if err != nil {
 		return nil, err
 	}
 	defer r.close()
-	_, err = r.execute(ctx, []loadgen.Config{baseLoad(e, r, loadgen.Traces, 80, 20*time.Second)}, nil)
+	_, err = r.execute(ctx, []loadgen.Config{baseLoad(e, r, loadgen.Traces, 10*benchSenders, 20*time.Second)}, nil)
 	return r.it, err
 }
 
@@ -436,9 +464,9 @@ func noisy(ctx context.Context, e *Env, pipeline string, iter int) (*Iteration, 
 		return nil, err
 	}
 	defer r.close()
-	quiet := baseLoad(e, r, loadgen.Traces, 4, 20*time.Second)
+	quiet := baseLoad(e, r, loadgen.Traces, 16, 20*time.Second)
 	quiet.Tenants, quiet.TenantKey, quiet.Rate = []string{"quiet-1", "quiet-2", "quiet-3", "quiet-4"}, "X-Scope-OrgID", 80
-	loud := baseLoad(e, r, loadgen.Traces, 16, 20*time.Second)
+	loud := baseLoad(e, r, loadgen.Traces, 2*benchSenders, 20*time.Second)
 	loud.Tenants, loud.TenantKey, loud.SeqBase = []string{"noisy"}, "X-Scope-OrgID", 1<<40
 	res, err := r.execute(ctx, []loadgen.Config{quiet, loud}, nil)
 	if err != nil {
