@@ -15,6 +15,7 @@ import (
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chinsert"
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/lane"
 	"github.com/sluicehq/sluice/internal/backpressure"
+	"github.com/sluicehq/sluice/internal/reqsize"
 )
 
 // chExporter is the data path of one signal. A pipeline call splits its rows by lane key and
@@ -111,6 +112,12 @@ func (e *chExporter[T]) push(ctx context.Context, data T) error {
 			return err
 		}
 	}
+	// A request that stays whole may come weighed by the receiver that decoded it.
+	if len(parts) == 1 {
+		if n, ok := reqsize.For(ctx, e.sig.rows(data)); ok {
+			parts[0].size = n
+		}
+	}
 	if !e.ackOnInsert() {
 		var errs []error
 		for _, p := range parts {
@@ -172,7 +179,7 @@ func (e *chExporter[T]) refuseIfAnyBreakerOpen(parts []part[T]) error {
 // which walks all of it.
 func (e *chExporter[T]) offer(p part[T], done func(error)) error {
 	rows := e.sig.rows(p.data)
-	size := -1
+	size := p.size
 	// A lane retired as idle between lookup and offer refuses with ErrClosed; the second
 	// lookup creates a fresh one.
 	for range 2 {
@@ -186,7 +193,7 @@ func (e *chExporter[T]) offer(p part[T], done func(error)) error {
 		if l.queue.Stats().Rows+rows > e.cfg.Lanes.MaxQueueRows && rows <= e.cfg.Lanes.MaxQueueRows {
 			return e.queueFull(l, rows)
 		}
-		if size < 0 {
+		if size <= 0 {
 			size = e.sig.size(p.data)
 		}
 		switch err := l.queue.Offer(lane.Item[T]{Payload: p.data, Rows: rows, Bytes: size, Done: done}); err {

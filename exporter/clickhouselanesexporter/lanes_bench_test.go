@@ -12,6 +12,8 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/sluicehq/sluice/internal/reqsize"
 )
 
 // benchLaneExporter builds and starts a traces exporter with cfg under an ID of its own.
@@ -52,21 +54,30 @@ func benchRequest(spans int) ptrace.Traces {
 }
 
 // BenchmarkEnqueue is the cost of accepting a 100-span request with acknowledge on_enqueue:
-// size it, check the breaker, queue it. Nothing is flushed during the run.
+// size it (or take the size the receiver passed along), check the breaker, queue it.
+// Nothing is flushed during the run.
 func BenchmarkEnqueue(b *testing.B) {
-	cfg := sickConfig(b)
-	cfg.Acknowledge = AckOnEnqueue
-	cfg.Lanes.MaxQueueRows, cfg.Lanes.FlushRows = 1<<40, 1<<40
-	cfg.Lanes.MaxQueueBytes, cfg.Lanes.MemoryBudget = 1<<40, 1<<40
-	cfg.Lanes.FlushInterval = time.Hour
-	exp := benchLaneExporter(b, cfg)
 	td := benchRequest(100)
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := exp.ConsumeTraces(ctx, td); err != nil {
-			b.Fatal(err)
-		}
+	hinted := reqsize.NewContext(context.Background(),
+		reqsize.Size{Items: td.SpanCount(), Bytes: (&ptrace.ProtoMarshaler{}).TracesSize(td)})
+	for _, bc := range []struct {
+		name string
+		ctx  context.Context
+	}{{"size=measured", context.Background()}, {"size=from_receiver", hinted}} {
+		b.Run(bc.name, func(b *testing.B) {
+			cfg := sickConfig(b)
+			cfg.Acknowledge = AckOnEnqueue
+			cfg.Lanes.MaxQueueRows, cfg.Lanes.FlushRows = 1<<40, 1<<40
+			cfg.Lanes.MaxQueueBytes, cfg.Lanes.MemoryBudget = 1<<40, 1<<40
+			cfg.Lanes.FlushInterval = time.Hour
+			exp := benchLaneExporter(b, cfg)
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := exp.ConsumeTraces(bc.ctx, td); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

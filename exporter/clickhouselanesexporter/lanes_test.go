@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/client"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/attribute"
@@ -25,6 +26,7 @@ import (
 
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/metadatatest"
 	"github.com/sluicehq/sluice/internal/chlocal"
+	"github.com/sluicehq/sluice/internal/reqsize"
 )
 
 // tenantLogs is n log records of one tenant, each with a distinct body, under a resource
@@ -428,5 +430,28 @@ func TestRefusalFloodLogsLittle(t *testing.T) {
 	own := logs.FilterMessageSnippet("Refusing rows").Len()
 	if helper == 0 || helper > refusals/10 || own == 0 || own > refusals/10 {
 		t.Fatalf("%d refusals logged %d exporterhelper lines and %d refusal lines; want a few of each", refusals, helper, own)
+	}
+}
+
+// TestReceiverSizeHint: a size passed along by the receiver (internal/reqsize) weighs the
+// request instead of measuring it, but only while the item count still matches.
+func TestReceiverSizeHint(t *testing.T) {
+	endpoint := chlocal.ForTest(t)
+	cfg := testConfig(t, endpoint)
+	cfg.Lanes.MaxQueueBytes = 1 << 20
+	set, _ := settingsWithTelemetry(t)
+	exp, err := NewFactory().CreateLogs(context.Background(), set, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startComponent(t, exp)
+	ld := tenantLogs("hint", 3)
+	huge := reqsize.NewContext(context.Background(), reqsize.Size{Items: 3, Bytes: 2 << 20})
+	if err := exp.ConsumeLogs(huge, ld); !consumererror.IsPermanent(err) || !strings.Contains(err.Error(), "exceeds lane") {
+		t.Fatalf("a request weighed 2 MiB by its receiver must be too large for a 1 MiB lane, got %v", err)
+	}
+	stale := reqsize.NewContext(context.Background(), reqsize.Size{Items: 4, Bytes: 2 << 20})
+	if err := exp.ConsumeLogs(stale, ld); err != nil {
+		t.Fatalf("a hint for another item count must be ignored and the request measured: %v", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 type part[T any] struct {
 	key  string
 	data T
+	size int // protobuf size if already known (0: measure it)
 }
 
 // unkeyed is the lane key of rows that carry no key (no such metadata or attribute).

@@ -52,7 +52,7 @@ func (s *signal[Req, Resp]) exportGRPC(ctx context.Context, req Req) (Resp, erro
 	if out.IsError() {
 		s.refuseOp(ctx, s.r.obsGRPC, "protobuf", s.items(req), out)
 	} else {
-		out = s.process(ctx, s.r.obsGRPC, "protobuf", req, resp)
+		out = s.process(ctx, s.r.obsGRPC, "protobuf", req, resp, n)
 		release()
 	}
 	s.r.finish(ctx, s.name, "grpc", start, out)

@@ -2,6 +2,7 @@ package sluicereceiver
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
+	"github.com/sluicehq/sluice/internal/reqsize"
 	"github.com/sluicehq/sluice/receiver/sluicereceiver/internal/metadata"
 )
 
@@ -28,6 +30,7 @@ type sink struct {
 	records int
 	hold    time.Duration // time each call takes
 	onCall  func()        // runs inside each call, e.g. to sample the gate
+	sizes   []string      // the reqsize hint each traces call carried, as "items/bytes" or "none"
 }
 
 func (s *sink) next() error {
@@ -53,7 +56,14 @@ func (s *sink) counts() (calls, spans, points, records int) {
 }
 
 func (s *sink) traces() consumer.Traces {
-	c, _ := consumer.NewTraces(func(_ context.Context, td ptrace.Traces) error {
+	c, _ := consumer.NewTraces(func(ctx context.Context, td ptrace.Traces) error {
+		hint := "none"
+		if sz, ok := reqsize.FromContext(ctx); ok {
+			hint = fmt.Sprintf("%d/%d", sz.Items, sz.Bytes)
+		}
+		s.mu.Lock()
+		s.sizes = append(s.sizes, hint)
+		s.mu.Unlock()
 		if err := s.next(); err != nil {
 			return err
 		}

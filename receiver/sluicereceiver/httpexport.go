@@ -55,7 +55,11 @@ func (s *signal[Req, Resp]) decodeAndProcess(w http.ResponseWriter, req *http.Re
 		return writeStatus(w, enc, backpressure.BadRequest("malformed "+enc.format+" body: "+err.Error()))
 	}
 	resp := s.newResponse()
-	out := s.process(req.Context(), s.r.obsHTTP, enc.format, r, resp)
+	var protoSize int64
+	if enc == protoEncoding {
+		protoSize = int64(len(body)) // already decompressed
+	}
+	out := s.process(req.Context(), s.r.obsHTTP, enc.format, r, resp, protoSize)
 	if out.IsError() {
 		return writeStatus(w, enc, out)
 	}

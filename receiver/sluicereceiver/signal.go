@@ -6,6 +6,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 
 	"github.com/sluicehq/sluice/internal/backpressure"
+	"github.com/sluicehq/sluice/internal/reqsize"
 )
 
 // exportRequest is what the pdata ptraceotlp/pmetricotlp/plogotlp request types share.
@@ -39,9 +40,14 @@ type signal[Req exportRequest, Resp exportResponse] struct {
 	endOp    func(*receiverhelper.ObsReport, context.Context, string, int, error)
 }
 
-// process hands an admitted request to the pipeline and decides the response.
-func (s *signal[Req, Resp]) process(ctx context.Context, obs *receiverhelper.ObsReport, format string, req Req, resp Resp) backpressure.Response {
+// process hands an admitted request to the pipeline and decides the response. protoSize is
+// the request's protobuf size when the transport knows it (0 otherwise); it rides along in
+// the context so the exporter need not measure the request again (see internal/reqsize).
+func (s *signal[Req, Resp]) process(ctx context.Context, obs *receiverhelper.ObsReport, format string, req Req, resp Resp, protoSize int64) backpressure.Response {
 	n := s.items(req)
+	if protoSize > 0 {
+		ctx = reqsize.NewContext(ctx, reqsize.Size{Items: n, Bytes: int(protoSize)})
+	}
 	opCtx := s.startOp(obs, ctx)
 	err := s.consume(opCtx, req)
 	s.endOp(obs, opCtx, format, n, err)
