@@ -3,6 +3,9 @@ package load
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -205,5 +208,35 @@ func TestChainAgentBacksOffAndLosesNothing(t *testing.T) {
 	}
 	if other := m.Sum("otelcol_sluice_receiver_requests", `outcome="refused"`, `reason="downstream`); other != 0 {
 		t.Errorf("%v refusals came from the pipeline, not admission", other)
+	}
+}
+
+// TestBenchConfigsValidate checks that every config `make bench` generates for otelcol-sluice
+// is accepted by the built distribution.
+func TestBenchConfigsValidate(t *testing.T) {
+	bin := collectorBin(t)
+	p := loadbench.Ports{GRPC: 4317, HTTP: 4318, Metrics: 8888}
+	configs := map[string]string{
+		"gateway": loadbench.SluiceConfig(loadbench.Gateway{Ports: p, Endpoint: "tcp://127.0.0.1:9000", Database: "d"}),
+		"gateway-lanes-tenants": loadbench.SluiceConfig(loadbench.Gateway{Ports: p, Endpoint: "tcp://127.0.0.1:9000", Database: "d",
+			MaxInflightRequests: 8, MaxInflightBytes: 64 << 20, TenantKey: "X-Scope-OrgID", TenantShare: 0.5,
+			Lanes: true, MemoryBudget: 128 << 20, Acknowledge: "on_insert", FlushRows: 2000, FlushInterval: 200 * time.Millisecond}),
+		"agent": loadbench.AgentConfig(p, "127.0.0.1:14317", 1000, 10),
+	}
+	for name, cfg := range configs {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "config.yaml")
+			if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			if out, err := exec.CommandContext(ctx, bin, "validate", "--config", path).CombinedOutput(); err != nil {
+				t.Fatalf("validate: %v\n%s\n%s", err, out, cfg)
+			}
+		})
+	}
+	if !loadbench.SupportsLanes(bin) {
+		t.Error("SupportsLanes is false for a distribution whose exporter has lanes")
 	}
 }
