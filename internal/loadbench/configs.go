@@ -169,11 +169,12 @@ service:
 `, g.Ports.GRPC, g.Ports.HTTP, g.Endpoint, g.Database) + telemetry(g.Ports.Metrics)
 }
 
-// AgentConfig is an otelcol-sluice acting as an agent: core otlp receiver → core otlp
-// exporter with retry and sending queue → the gateway at gatewayAddr.
+// AgentConfig is an otelcol-sluice acting as an agent: sluice receiver (so a full sending
+// queue is answered with a retry hint) → core otlp exporter with retry and sending queue →
+// the gateway at gatewayAddr.
 func AgentConfig(p Ports, gatewayAddr string, queueSize, consumers int) string {
 	return fmt.Sprintf(`receivers:
-  otlp:
+  sluice:
     protocols:
       grpc:
         endpoint: 127.0.0.1:%d
@@ -196,10 +197,10 @@ exporters:
 service:
   pipelines:
     traces:
-      receivers: [otlp]
+      receivers: [sluice]
       exporters: [otlp]
     logs:
-      receivers: [otlp]
+      receivers: [sluice]
       exporters: [otlp]
 `, p.GRPC, p.HTTP, gatewayAddr, consumers, queueSize) + telemetry(p.Metrics)
 }

@@ -123,10 +123,6 @@ func Scenarios() []Scenario {
 const (
 	benchInflightBytes = 64 << 20
 	benchMemoryBudget  = 128 << 20
-	// Lanes flush at 2000 rows or 200 ms (the batch processor's timeout upstream): with
-	// acknowledge on_insert a batch needs 20 requests of 100 items in flight to go at once.
-	benchFlushRows     = 2000
-	benchFlushInterval = 200 * time.Millisecond
 	// benchSenders is the concurrency of the steady, stall, outage and chain loads.
 	benchSenders = 32
 )
@@ -186,12 +182,8 @@ func (e *Env) newRun(scenario, pipeline string, iter int, signal loadgen.Signal,
 		if g.Lanes && g.MemoryBudget == 0 {
 			g.MemoryBudget = benchMemoryBudget
 		}
-		if g.FlushRows == 0 {
-			g.FlushRows = benchFlushRows
-		}
-		if g.FlushInterval == 0 {
-			g.FlushInterval = benchFlushInterval
-		}
+		// Lanes flush with the exporter's defaults (20000 rows, 1 s, and with on_insert
+		// once arrivals pause for 20 ms: group commit), as a user would run them.
 		if g.MaxInflightBytes == 0 {
 			g.MaxInflightBytes = benchInflightBytes
 		}
