@@ -11,8 +11,8 @@ import (
 )
 
 // insertPath is everything one writer needs to put rows into ClickHouse: one connection and one
-// reusable column block per table it writes. A lane owns one; the synchronous data path keeps a
-// pool of them. Not safe for concurrent use.
+// reusable column block per table it writes. Each destination keeps a pool of them, and a
+// lane's worker borrows one per insert. Not safe for concurrent use.
 type insertPath struct {
 	ins    *chinsert.Inserter
 	tables []*tableWriter

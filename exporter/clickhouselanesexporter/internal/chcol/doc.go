@@ -11,6 +11,6 @@
 //     a hash lookup per value — the largest single cost of encoding a span — for work the
 //     server repeats when it writes each part. Table types are unchanged.
 //
-// A block is not safe for concurrent use: each lane (or each slot of the synchronous path) owns
-// its own.
+// A block is not safe for concurrent use: each insert path of a destination's pool owns its
+// own, and one lane worker at a time fills it.
 package chcol
