@@ -121,7 +121,7 @@ func (e *chExporter[T]) push(ctx context.Context, data T) error {
 	if !e.ackOnInsert() {
 		var errs []error
 		for _, p := range parts {
-			if err := e.offer(p, nil); err != nil {
+			if err := e.offer(p, nil, nil); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -129,7 +129,7 @@ func (e *chExporter[T]) push(ctx context.Context, data T) error {
 	}
 	ack := lane.NewAck(len(parts))
 	for _, p := range parts {
-		if err := e.offer(p, ack.Done); err != nil {
+		if err := e.offer(p, ack.Done, ctx.Done()); err != nil {
 			ack.Done(err)
 		}
 	}
@@ -174,10 +174,11 @@ func (e *chExporter[T]) refuseIfAnyBreakerOpen(parts []part[T]) error {
 	return nil
 }
 
-// offer queues one part on its lane, or returns the refusal to answer with. A refusal
+// offer queues one part on its lane, or returns the refusal to answer with; abandoned is
+// closed when the caller stops waiting (nil with on_enqueue). A refusal
 // touches no other lane, and the cheap checks (breaker, rows) come before sizing the part,
 // which walks all of it.
-func (e *chExporter[T]) offer(p part[T], done func(error)) error {
+func (e *chExporter[T]) offer(p part[T], done func(error), abandoned <-chan struct{}) error {
 	rows := e.sig.rows(p.data)
 	size := p.size
 	// A lane retired as idle between lookup and offer refuses with ErrClosed; the second
@@ -196,7 +197,7 @@ func (e *chExporter[T]) offer(p part[T], done func(error)) error {
 		if size <= 0 {
 			size = e.sig.size(p.data)
 		}
-		switch err := l.queue.Offer(lane.Item[T]{Payload: p.data, Rows: rows, Bytes: size, Done: done}); err {
+		switch err := l.queue.Offer(lane.Item[T]{Payload: p.data, Rows: rows, Bytes: size, Done: done, Abandoned: abandoned}); err {
 		case nil:
 			l.used.Store(true)
 			if l.label == overflowLane {

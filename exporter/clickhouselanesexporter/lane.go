@@ -94,19 +94,32 @@ func (l *aLane[T]) run(ctx context.Context) {
 }
 
 // insert writes one batch. Each attempt needs the breaker's permission and is bounded by
-// insert_timeout per table; with acknowledge on_insert a batch gets retry::max_attempts
-// attempts and then fails back to its waiting callers, with on_enqueue (whose callers are
+// insert_timeout per table. With acknowledge on_insert a batch gets retry::max_attempts
+// attempts and then fails back to its waiting callers; with on_enqueue (whose callers are
 // gone) it is retried until it is written or shutdown cancels ctx.
+//
+// One exception to giving up: once an attempt's outcome is unknown (the data was sent and
+// the answer lost, so it may be committed), a 503 would make the callers resend rows that
+// may already be in ClickHouse, batched with other neighbours under another deduplication
+// token: a duplicate. So, with deduplication on, such a batch is retried as it is — same
+// blocks, same tokens, settled by ClickHouse's deduplication — for as long as any of its
+// callers still waits. Meanwhile the breaker and the full queue refuse new rows, which is
+// safe: those were never accepted. Once every caller has given up, the batch fails as usual:
+// settling it then could only add rows the clients are about to resend.
 func (l *aLane[T]) insert(ctx context.Context, batch []lane.Item[T]) error {
 	rc := l.e.cfg.Retry
 	backoff := rc.InitialInterval
 	var last error
+	unsettled := false
+	hold := func() bool {
+		return !l.e.ackOnInsert() || (unsettled && !lane.AllAbandoned(batch))
+	}
 	for attempt := 1; ; attempt++ {
 		tok, err := l.breaker.Allow()
 		if err != nil {
 			var open *breaker.OpenError
 			errors.As(err, &open)
-			if l.e.ackOnInsert() {
+			if !hold() {
 				return l.unavailable(last, open.RetryAfter())
 			}
 			if !sleepCtx(ctx, open.RetryAfter()) {
@@ -130,7 +143,8 @@ func (l *aLane[T]) insert(ctx context.Context, batch []lane.Item[T]) error {
 			return l.unavailable(ctx.Err(), l.e.cfg.Breaker.CoolDown)
 		}
 		last = err
-		if l.e.ackOnInsert() && attempt >= rc.MaxAttempts {
+		unsettled = unsettled || (l.e.cfg.Deduplicate && chinsert.OutcomeUnknown(err))
+		if !hold() && attempt >= rc.MaxAttempts {
 			return l.unavailable(fmt.Errorf("%d attempts failed, last: %w", attempt, err), l.e.cfg.Breaker.CoolDown)
 		}
 		if !sleepCtx(ctx, backoff) {

@@ -1,9 +1,29 @@
 package chinsert
 
 import (
+	"errors"
+
 	"github.com/ClickHouse/ch-go"
 	"github.com/ClickHouse/ch-go/proto"
 )
+
+// OutcomeUnknownError is an insert that failed after its data was sent, without an answer
+// from the server: it may have been committed. Only sending the very same block again
+// (same deduplication token) settles it without risking a duplicate. A failure to connect,
+// or an exception from the server, is not one: then nothing was written.
+type OutcomeUnknownError struct{ err error }
+
+func (e *OutcomeUnknownError) Error() string {
+	return "insert outcome unknown (it may have been committed): " + e.err.Error()
+}
+
+func (e *OutcomeUnknownError) Unwrap() error { return e.err }
+
+// OutcomeUnknown reports whether err (or one it wraps) is an OutcomeUnknownError.
+func OutcomeUnknown(err error) bool {
+	var u *OutcomeUnknownError
+	return errors.As(err, &u)
+}
 
 // Permanent reports whether err means ClickHouse rejected the data or the schema itself, so
 // sending the same rows again can never succeed. Everything else — network errors, timeouts,

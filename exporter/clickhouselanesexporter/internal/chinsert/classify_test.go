@@ -57,3 +57,16 @@ func TestPermanentOnlyForBadDataOrSchema(t *testing.T) {
 		})
 	}
 }
+
+func TestOutcomeUnknownSurvivesWrapping(t *testing.T) {
+	err := fmt.Errorf("insert into otel_logs: %w", &OutcomeUnknownError{err: context.DeadlineExceeded})
+	if !OutcomeUnknown(err) {
+		t.Fatal("a wrapped OutcomeUnknownError must be recognised")
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatal("the cause must stay visible")
+	}
+	if OutcomeUnknown(errors.New("dial tcp: connection refused")) {
+		t.Fatal("a plain error is not an unknown outcome")
+	}
+}

@@ -23,9 +23,16 @@ type Inserter struct {
 func New(opts Options) *Inserter { return &Inserter{opts: opts} }
 
 // conn returns the live connection, dialling one if there is none.
+//
+// A kept connection is pinged first: a server that died or restarted since the last query
+// must show up as a failure to connect, which means nothing was written, and not as an
+// insert failing half-way, whose outcome would be unknown (see OutcomeUnknownError).
 func (in *Inserter) conn(ctx context.Context) (*ch.Client, error) {
 	if in.client != nil && !in.client.IsClosed() {
-		return in.client, nil
+		if err := in.client.Ping(ctx); err == nil {
+			return in.client, nil
+		}
+		in.drop()
 	}
 	var errs []error
 	for range in.opts.Addrs {
@@ -108,6 +115,11 @@ func (in *Inserter) Insert(ctx context.Context, query string, input proto.Input)
 	q := ch.Query{Body: query, Input: input, Settings: in.settings(input)}
 	if err := c.Do(ctx, q); err != nil {
 		in.drop()
+		if _, isException := ch.AsException(err); !isException {
+			// The data may have reached the server and been committed before the answer
+			// was lost (a timeout, a reset connection).
+			return &OutcomeUnknownError{err: err}
+		}
 		return err
 	}
 	return nil

@@ -72,3 +72,11 @@ func TestAckIsWokenByTheBatchesCarryingItsRows(t *testing.T) {
 		assert.Equal(t, testConfig.FlushAge, time.Since(start), "committed by the age flush")
 	})
 }
+
+func TestAllAbandoned(t *testing.T) {
+	gone, waiting := make(chan struct{}), make(chan struct{})
+	close(gone)
+	assert.True(t, AllAbandoned([]Item[int]{{Abandoned: gone}, {Abandoned: gone}}))
+	assert.False(t, AllAbandoned([]Item[int]{{Abandoned: gone}, {Abandoned: waiting}}), "one caller still waits")
+	assert.False(t, AllAbandoned([]Item[int]{{Abandoned: gone}, {}}), "an item without a caller channel is never abandoned")
+}

@@ -13,6 +13,26 @@ type Item[T any] struct {
 	// Bytes should be the memory the payload holds, not its encoded size.
 	Rows, Bytes int
 	Done        func(error)
+	// Abandoned, if set, is closed once nobody waits for Done any more (the caller's
+	// context ended). The exporter uses it to decide whether an insert of unknown outcome
+	// is still worth settling.
+	Abandoned <-chan struct{}
+}
+
+// AllAbandoned reports whether every item in batch has an Abandoned channel and it is
+// closed: no caller is waiting for the batch any more.
+func AllAbandoned[T any](batch []Item[T]) bool {
+	for _, it := range batch {
+		if it.Abandoned == nil {
+			return false
+		}
+		select {
+		case <-it.Abandoned:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // Stats is a snapshot of what a queue holds.
