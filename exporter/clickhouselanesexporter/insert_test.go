@@ -204,3 +204,52 @@ func TestFailoverToNextHost(t *testing.T) {
 		t.Fatalf("%d rows, want 2", n)
 	}
 }
+
+// TestOneBadRequestFailsAlone: when ClickHouse rejects a batch for the data of one request
+// (here a CHECK constraint), the lane retries the batch request by request: the good
+// request is committed and answered OK, only the bad one gets the permanent error, and only
+// its rows are counted as dropped.
+func TestOneBadRequestFailsAlone(t *testing.T) {
+	endpoint := chlocal.ForTest(t)
+	cfg := testConfig(t, endpoint)
+	// Both requests must land in one batch: no early flush on a pause, a wide window.
+	cfg.Lanes.FlushQuiet, cfg.Lanes.FlushInterval = 0, 500*time.Millisecond
+	set, tel := settingsWithTelemetry(t)
+	exp, err := NewFactory().CreateLogs(context.Background(), set, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startComponent(t, exp)
+	conn := openDB(t, endpoint)
+	if err := conn.Exec(context.Background(), "ALTER TABLE "+quotedTable(cfg.Database, cfg.LogsTableName)+
+		" ADD CONSTRAINT no_poison CHECK Body != 'poison'"); err != nil {
+		t.Fatal(err)
+	}
+	good, bad := tenantLogs("good", 3), tenantLogs("bad", 2)
+	bad.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(1).Body().SetStr("poison")
+	errs := make(chan error, 2)
+	go func() { errs <- exp.ConsumeLogs(context.Background(), good) }()
+	go func() { errs <- exp.ConsumeLogs(context.Background(), bad) }()
+	var failed []error
+	for range 2 {
+		if err := <-errs; err != nil {
+			failed = append(failed, err)
+		}
+	}
+	if len(failed) != 1 || !consumererror.IsPermanent(failed[0]) || !strings.Contains(failed[0].Error(), "VIOLATED_CONSTRAINT") {
+		t.Fatalf("want exactly one permanent VIOLATED_CONSTRAINT error, got %v", failed)
+	}
+	if got := tenantCounts(t, endpoint, cfg); got["svc-good"] != 3 || got["svc-bad"] != 0 {
+		t.Fatalf("rows per tenant = %v, want the good request's 3 only", got)
+	}
+	if dropped := sumByAttribute(t, tel, "otelcol_sluice_exporter_rows_dropped", "lane")["logs"]; dropped != 2 {
+		t.Fatalf("%d rows counted as dropped, want the bad request's 2", dropped)
+	}
+	m, err := tel.GetMetric("otelcol_sluice_exporter_insert_duration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := m.Data.(metricdata.Histogram[float64]).DataPoints[0].Count; n != 3 {
+		t.Fatalf("%d insert attempts, want 3: the rejected batch, then one per request", n)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
@@ -83,14 +84,48 @@ func (l *aLane[T]) run(ctx context.Context) {
 			return
 		}
 		l.busy.Store(true)
-		err = l.insert(ctx, batch)
-		if ctx.Err() != nil && err != nil {
-			l.e.unwritten(l, batch)
+		isolated := false
+		if l.isolatable(batch) {
+			err = l.insert(ctx, batch, l.recordUnlessRejected)
+			if consumererror.IsPermanent(err) {
+				l.insertOneByOne(ctx, batch)
+				isolated = true
+			}
+		} else {
+			err = l.insert(ctx, batch, l.record)
 		}
-		l.queue.Complete(batch, err)
+		if !isolated {
+			l.complete(ctx, batch, err)
+		}
 		clear(batch) // the queue must not keep payloads alive through this array
 		l.busy.Store(false)
 	}
+}
+
+// isolatable reports whether a rejected batch can be retried request by request: it holds
+// several requests, and the signal writes one table, so nothing of the batch was committed
+// when ClickHouse rejected its block. (Metrics write five tables, some of which may have
+// taken their rows; resending those would duplicate them.)
+func (l *aLane[T]) isolatable(batch []lane.Item[T]) bool {
+	return len(batch) > 1 && l.e.sig.singleTable
+}
+
+// insertOneByOne retries a batch ClickHouse rejected for its data, one request at a time, so
+// one bad request fails alone instead of taking its batch-mates with it. Each request is
+// completed with its own outcome.
+func (l *aLane[T]) insertOneByOne(ctx context.Context, batch []lane.Item[T]) {
+	for i := range batch {
+		one := batch[i : i+1]
+		l.complete(ctx, one, l.insert(ctx, one, l.record))
+	}
+}
+
+// complete finishes items with err (nil: committed); rows a shutdown cut off are counted.
+func (l *aLane[T]) complete(ctx context.Context, items []lane.Item[T], err error) {
+	if ctx.Err() != nil && err != nil {
+		l.e.unwritten(l, items)
+	}
+	l.queue.Complete(items, err)
 }
 
 // insert writes one batch. Each attempt needs the breaker's permission and is bounded by
@@ -106,7 +141,7 @@ func (l *aLane[T]) run(ctx context.Context) {
 // callers still waits. Meanwhile the breaker and the full queue refuse new rows, which is
 // safe: those were never accepted. Once every caller has given up, the batch fails as usual:
 // settling it then could only add rows the clients are about to resend.
-func (l *aLane[T]) insert(ctx context.Context, batch []lane.Item[T]) error {
+func (l *aLane[T]) insert(ctx context.Context, batch []lane.Item[T], report func(insertResult)) error {
 	rc := l.e.cfg.Retry
 	backoff := rc.InitialInterval
 	var last error
@@ -131,7 +166,7 @@ func (l *aLane[T]) insert(ctx context.Context, batch []lane.Item[T]) error {
 			for _, it := range batch {
 				l.e.sig.fill(tables, it.Payload)
 			}
-		}, l.record)
+		}, report)
 		tok.Done(err)
 		switch {
 		case err == nil:
@@ -164,6 +199,16 @@ func (l *aLane[T]) unavailable(cause error, retryAfter time.Duration) error {
 }
 
 func (l *aLane[T]) record(r insertResult) { l.e.tel.inserted(l, r) }
+
+// recordUnlessRejected records an attempt whose permanent rejection will be retried request
+// by request: the rows are not dropped yet, and the retry records what is.
+func (l *aLane[T]) recordUnlessRejected(r insertResult) {
+	if isPermanent(r.err) {
+		l.e.tel.attempted(l, r)
+		return
+	}
+	l.e.tel.inserted(l, r)
+}
 
 // idle reports whether the lane received nothing since the last call and holds nothing.
 func (l *aLane[T]) idle() bool {

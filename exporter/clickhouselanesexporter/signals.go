@@ -21,10 +21,13 @@ type signal[T any] struct {
 	size func(data T) int
 	// split groups data by the lane key of each resource (attribute name).
 	split func(data T, attribute string) []part[T]
+	// singleTable: every row goes to one table, so a rejected insert wrote nothing.
+	singleTable bool
 }
 
 var tracesSignal = signal[ptrace.Traces]{
-	name: "traces",
+	name:        "traces",
+	singleTable: true,
 	tables: func(db string, cfg *Config) []*tableWriter {
 		return []*tableWriter{newTableWriter(db, cfg.TracesTableName, chcol.NewTraces())}
 	},
@@ -46,7 +49,8 @@ var tracesSignal = signal[ptrace.Traces]{
 }
 
 var logsSignal = signal[plog.Logs]{
-	name: "logs",
+	name:        "logs",
+	singleTable: true,
 	tables: func(db string, cfg *Config) []*tableWriter {
 		return []*tableWriter{newTableWriter(db, cfg.LogsTableName, chcol.NewLogs())}
 	},

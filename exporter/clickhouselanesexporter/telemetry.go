@@ -92,6 +92,12 @@ func (t *telemetry[T]) transition(l *aLane[T], tr breaker.Transition) {
 		zap.String("signal", t.e.sig.name), zap.Stringer("from", tr.From), zap.Stringer("to", tr.To))
 }
 
+// attempted records only the duration of an insert attempt.
+func (t *telemetry[T]) attempted(l *aLane[T], r insertResult) {
+	t.tb.SluiceExporterInsertDuration.Record(context.Background(), r.duration.Seconds(),
+		t.laneAttrs(l, attribute.String("table", r.table)))
+}
+
 // inserted records one table's insert attempt; a permanent failure is also a log line
 // naming the table and the ClickHouse error code, and rows dropped.
 func (t *telemetry[T]) inserted(l *aLane[T], r insertResult) {
