@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.opentelemetry.io/otel/metric"
 	"google.golang.org/grpc"
 
 	"github.com/sluicehq/sluice/internal/admission"
@@ -60,12 +61,19 @@ func newReceiver(cfg *Config, set receiver.Settings) (*otlpReceiver, error) {
 		return nil, err
 	}
 	overRequests, overBytes := prebuiltRefusals(cfg.Admission)
+	gate := admission.New(gateConfig(cfg.Admission))
+	if err := tb.RegisterSluiceReceiverWaitingRequestsCallback(func(_ context.Context, o metric.Int64Observer) error {
+		o.Observe(int64(gate.Stats().Waiting))
+		return nil
+	}); err != nil {
+		return nil, err
+	}
 	return &otlpReceiver{
 		overRequests: overRequests,
 		overBytes:    overBytes,
 		cfg:          cfg,
 		settings:     set,
-		gate:         admission.New(gateConfig(cfg.Admission)),
+		gate:         gate,
 		telemetry:    tb,
 		obsGRPC:      obsGRPC,
 		obsHTTP:      obsHTTP,

@@ -52,3 +52,40 @@ func TestTelemetryCountsRequestsByOutcomeAndCanonicalReason(t *testing.T) {
 	require.NoError(t, err, "standard obsreport metrics keep working")
 	assert.Equal(t, int64(3), accepted.Data.(metricdata.Sum[int64]).DataPoints[0].Value)
 }
+
+// TestWaitingRequestsGauge: a request queued for admission shows in
+// sluice_receiver_waiting_requests until it is admitted.
+func TestWaitingRequestsGauge(t *testing.T) {
+	tt := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
+	release := make(chan struct{})
+	entered := make(chan struct{}, 2)
+	s := &sink{onCall: func() { entered <- struct{}{}; <-release }}
+	_, h := handlerWith(t, metadatatest.NewSettings(tt), s, func(c *Config) {
+		c.Admission.MaxInflightRequests = 1
+		c.Admission.MaxWaitingRequests = 1
+		c.Admission.MaxWait = time.Minute
+	})
+	body, _ := ptraceotlp.NewExportRequestFromTraces(testTraces(1)).MarshalProto()
+	codes := make(chan int, 2)
+	send := func() {
+		req := httptest.NewRequest(http.MethodPost, "/v1/traces", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-protobuf")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		codes <- rec.Code
+	}
+	waiting := func() int64 {
+		m, err := tt.GetMetric("otelcol_sluice_receiver_waiting_requests")
+		require.NoError(t, err)
+		return m.Data.(metricdata.Sum[int64]).DataPoints[0].Value
+	}
+	go send()
+	<-entered // the first request holds the only slot
+	go send()
+	require.Eventually(t, func() bool { return waiting() == 1 }, 30*time.Second, 5*time.Millisecond)
+	close(release)
+	assert.Equal(t, 200, <-codes)
+	assert.Equal(t, 200, <-codes)
+	assert.Equal(t, int64(0), waiting())
+}

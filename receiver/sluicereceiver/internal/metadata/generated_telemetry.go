@@ -3,10 +3,12 @@
 package metadata
 
 import (
+	"context"
 	"errors"
 	"sync"
 
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/embedded"
 	"go.opentelemetry.io/otel/trace"
 
 	"go.opentelemetry.io/collector/component"
@@ -31,6 +33,7 @@ type TelemetryBuilder struct {
 	SluiceReceiverInflightRequests      metric.Int64UpDownCounter
 	SluiceReceiverRequestDuration       metric.Float64Histogram
 	SluiceReceiverRequests              metric.Int64Counter
+	SluiceReceiverWaitingRequests       metric.Int64ObservableUpDownCounter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -42,6 +45,31 @@ type telemetryBuilderOptionFunc func(mb *TelemetryBuilder)
 
 func (tbof telemetryBuilderOptionFunc) apply(mb *TelemetryBuilder) {
 	tbof(mb)
+}
+
+// RegisterSluiceReceiverWaitingRequestsCallback sets callback for observable SluiceReceiverWaitingRequests metric.
+func (builder *TelemetryBuilder) RegisterSluiceReceiverWaitingRequestsCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.SluiceReceiverWaitingRequests, obs: o})
+		return nil
+	}, builder.SluiceReceiverWaitingRequests)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+type observerInt64 struct {
+	embedded.Int64Observer
+	inst metric.Int64Observable
+	obs  metric.Observer
+}
+
+func (oi *observerInt64) Observe(value int64, opts ...metric.ObserveOption) {
+	oi.obs.ObserveInt64(oi.inst, value, opts...)
 }
 
 // Shutdown unregister all registered callbacks for async instruments.
@@ -91,6 +119,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.SluiceReceiverRequests, err = builder.meter.Int64Counter(
 		"otelcol_sluice_receiver_requests",
 		metric.WithDescription("OTLP requests handled by the receiver, by outcome and refusal reason. [Alpha]"),
+		metric.WithUnit("{request}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.SluiceReceiverWaitingRequests, err = builder.meter.Int64ObservableUpDownCounter(
+		"otelcol_sluice_receiver_waiting_requests",
+		metric.WithDescription("Requests queued for admission, waiting for room (at most admission.max_waiting_requests). [Alpha]"),
 		metric.WithUnit("{request}"),
 	)
 	errs = errors.Join(errs, err)
