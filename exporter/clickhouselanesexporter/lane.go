@@ -56,7 +56,7 @@ func (e *chExporter[T]) newLane(label string, dest *destination) *aLane[T] {
 		FailureThreshold: e.cfg.Breaker.FailureThreshold,
 		CoolDown:         e.cfg.Breaker.CoolDown,
 		Jitter:           jitterSetting(e.cfg.Breaker.Jitter),
-		IsPermanent:      func(err error) bool { ok, _ := chinsert.Permanent(err); return ok },
+		IsPermanent:      isPermanent,
 		OnTransition:     func(t breaker.Transition) { e.tel.transition(l, t) },
 	})
 	l.used.Store(true)
@@ -72,7 +72,7 @@ func jitterSetting(j float64) float64 {
 	return j
 }
 
-// run is the lane's worker: it takes a batch when it is full or old enough, inserts it and
+// run is the lane's worker: it takes a batch when the queue says one is due, inserts it and
 // completes its items, until the queue is closed and drained or ctx is cancelled.
 func (l *aLane[T]) run(ctx context.Context) {
 	defer l.e.workers.Done()
