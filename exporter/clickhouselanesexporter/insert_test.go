@@ -214,12 +214,7 @@ func TestOneBadRequestFailsAlone(t *testing.T) {
 	cfg := testConfig(t, endpoint)
 	// Both requests must land in one batch: no early flush on a pause, a wide window.
 	cfg.Lanes.FlushQuiet, cfg.Lanes.FlushInterval = 0, 500*time.Millisecond
-	set, tel := settingsWithTelemetry(t)
-	exp, err := NewFactory().CreateLogs(context.Background(), set, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	startComponent(t, exp)
+	exp, tel := startLogsExporter(t, cfg)
 	conn := openDB(t, endpoint)
 	if err := conn.Exec(context.Background(), "ALTER TABLE "+quotedTable(cfg.Database, cfg.LogsTableName)+
 		" ADD CONSTRAINT no_poison CHECK Body != 'poison'"); err != nil {

@@ -71,6 +71,25 @@ func settingsWithTelemetry(t *testing.T) (exporter.Settings, *componenttest.Tele
 	return set, tel
 }
 
+// newLogsExporter creates a logs exporter for cfg with its own ID and in-memory telemetry.
+func newLogsExporter(t *testing.T, cfg *Config) (exporter.Logs, *componenttest.Telemetry) {
+	t.Helper()
+	set, tel := settingsWithTelemetry(t)
+	exp, err := NewFactory().CreateLogs(context.Background(), set, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return exp, tel
+}
+
+// startLogsExporter is newLogsExporter, started and stopped at cleanup.
+func startLogsExporter(t *testing.T, cfg *Config) (exporter.Logs, *componenttest.Telemetry) {
+	t.Helper()
+	exp, tel := newLogsExporter(t, cfg)
+	startComponent(t, exp)
+	return exp, tel
+}
+
 // tenantCounts reads the rows per service.name back.
 func tenantCounts(t *testing.T, endpoint string, cfg *Config) map[string]uint64 {
 	t.Helper()
@@ -99,12 +118,7 @@ func TestResourceAttributeLanesSplitAndOverflow(t *testing.T) {
 	endpoint := chlocal.ForTest(t)
 	cfg := testConfig(t, endpoint)
 	cfg.Lanes.Key, cfg.Lanes.KeyName, cfg.Lanes.MaxLanes = LaneByResourceAttribute, "tenant.id", 2
-	set, tel := settingsWithTelemetry(t)
-	exp, err := NewFactory().CreateLogs(context.Background(), set, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	startComponent(t, exp)
+	exp, tel := startLogsExporter(t, cfg)
 
 	ld := tenantLogs("a", 3)
 	appendTenant(ld, "b", 2)
@@ -140,12 +154,7 @@ func TestOnInsertAcknowledgesCommittedRows(t *testing.T) {
 	cfg := testConfig(t, endpoint)
 	cfg.Lanes.FlushInterval = 300 * time.Millisecond
 	cfg.Lanes.FlushQuiet = 0 // goroutines starting on a busy machine must not split the batch
-	set, tel := settingsWithTelemetry(t)
-	exp, err := NewFactory().CreateLogs(context.Background(), set, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	startComponent(t, exp)
+	exp, tel := startLogsExporter(t, cfg)
 	conn := openDB(t, endpoint)
 
 	if err := exp.ConsumeLogs(context.Background(), tenantLogs("solo", 5)); err != nil {
@@ -241,12 +250,7 @@ func isolationConfig(t *testing.T, endpoint string) *Config {
 func TestSickDestinationIsIsolated(t *testing.T) {
 	endpoint := chlocal.ForTest(t)
 	cfg := isolationConfig(t, endpoint)
-	set, tel := settingsWithTelemetry(t)
-	exp, err := NewFactory().CreateLogs(context.Background(), set, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	startComponent(t, exp)
+	exp, tel := startLogsExporter(t, cfg)
 
 	if err := exp.ConsumeLogs(tenantCtx("healthy"), tenantLogs("healthy", 2)); err != nil {
 		t.Fatal(err)
@@ -255,7 +259,7 @@ func TestSickDestinationIsIsolated(t *testing.T) {
 	requireRetryable(t, exp.ConsumeLogs(tenantCtx("sick"), tenantLogs("sick", 2)), codes.Unavailable)
 	// Now the sick lane refuses before queueing, with the time until its probe (~1 min).
 	start := time.Now()
-	err = exp.ConsumeLogs(tenantCtx("sick"), tenantLogs("sick", 2))
+	err := exp.ConsumeLogs(tenantCtx("sick"), tenantLogs("sick", 2))
 	refusedIn := time.Since(start)
 	if hint := requireRetryable(t, err, codes.Unavailable); hint < 30*time.Second {
 		t.Fatalf("retry hint %s, want the time until the probe (about a minute)", hint)
@@ -291,11 +295,7 @@ func TestFullQueueRefusesWith429(t *testing.T) {
 	cfg.Acknowledge = AckOnEnqueue
 	cfg.Lanes.MaxQueueRows, cfg.Lanes.FlushRows = 2, 2
 	cfg.DrainTimeout = 200 * time.Millisecond
-	set, tel := settingsWithTelemetry(t)
-	exp, err := NewFactory().CreateLogs(context.Background(), set, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	exp, tel := newLogsExporter(t, cfg)
 	if err := exp.Start(context.Background(), componenttest.NewNopHost()); err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +321,7 @@ func TestFullQueueRefusesWith429(t *testing.T) {
 	require.Eventually(t, func() bool { return tenantCounts(t, endpoint, cfg)["svc-healthy"] == 2 },
 		30*time.Second, 20*time.Millisecond, "the healthy tenant's rows never landed")
 
-	err = exp.Shutdown(context.Background())
+	err := exp.Shutdown(context.Background())
 	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%d rows could not be written", 2*accepted)) {
 		t.Fatalf("shutdown should report the %d rows it could not write, got %v", 2*accepted, err)
 	}
@@ -341,11 +341,7 @@ func TestBudgetBoundsAllLanes(t *testing.T) {
 	cfg.Lanes.MaxQueueBytes = one + 16 // sequence numbers in bodies vary the size a little
 	cfg.Lanes.MemoryBudget = int64(one + one/2)
 	cfg.DrainTimeout = 100 * time.Millisecond
-	set, tel := settingsWithTelemetry(t)
-	exp, err := NewFactory().CreateLogs(context.Background(), set, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	exp, tel := newLogsExporter(t, cfg)
 	if err := exp.Start(context.Background(), componenttest.NewNopHost()); err != nil {
 		t.Fatal(err)
 	}
@@ -389,12 +385,7 @@ func TestSplitRequestRefusedWholeWhenALaneIsOpen(t *testing.T) {
 	endpoint := chlocal.ForTest(t)
 	cfg := isolationConfig(t, endpoint)
 	cfg.Lanes.Key, cfg.Lanes.KeyName = LaneByResourceAttribute, "tenant.id"
-	set, _ := settingsWithTelemetry(t)
-	exp, err := NewFactory().CreateLogs(context.Background(), set, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	startComponent(t, exp)
+	exp, _ := startLogsExporter(t, cfg)
 	// Trip the sick lane's breaker.
 	requireRetryable(t, exp.ConsumeLogs(context.Background(), tenantLogs("sick", 1)), codes.Unavailable)
 
@@ -439,12 +430,7 @@ func TestReceiverSizeHint(t *testing.T) {
 	endpoint := chlocal.ForTest(t)
 	cfg := testConfig(t, endpoint)
 	cfg.Lanes.MaxQueueBytes = 1 << 20
-	set, _ := settingsWithTelemetry(t)
-	exp, err := NewFactory().CreateLogs(context.Background(), set, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	startComponent(t, exp)
+	exp, _ := startLogsExporter(t, cfg)
 	ld := tenantLogs("hint", 3)
 	huge := reqsize.NewContext(context.Background(), reqsize.Size{Items: 3, Bytes: 2 << 20})
 	if err := exp.ConsumeLogs(huge, ld); !consumererror.IsPermanent(err) || !strings.Contains(err.Error(), "exceeds lane") {

@@ -35,12 +35,7 @@ func TestOutageLosesNothingAcknowledged(t *testing.T) {
 	cfg.DialTimeout = time.Second
 	cfg.Retry = RetryConfig{MaxAttempts: 2, InitialInterval: 50 * time.Millisecond, MaxInterval: 50 * time.Millisecond}
 	cfg.Breaker = BreakerConfig{FailureThreshold: 2, CoolDown: 500 * time.Millisecond}
-	set, tel := settingsWithTelemetry(t)
-	exp, err := NewFactory().CreateLogs(context.Background(), set, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	startComponent(t, exp)
+	exp, tel := startLogsExporter(t, cfg)
 
 	const clients, requests, rowsPer = 4, 25, 20
 	var acknowledged atomic.Int64
@@ -131,12 +126,7 @@ func TestIdleLanesAreRemoved(t *testing.T) {
 	cfg := testConfig(t, endpoint)
 	cfg.Lanes.Key, cfg.Lanes.KeyName = LaneByMetadata, "X-Scope-OrgID"
 	cfg.Lanes.IdleTimeout = 500 * time.Millisecond
-	set, tel := settingsWithTelemetry(t)
-	exp, err := NewFactory().CreateLogs(context.Background(), set, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	startComponent(t, exp)
+	exp, tel := startLogsExporter(t, cfg)
 	lanes := func() int64 {
 		m, err := tel.GetMetric("otelcol_sluice_exporter_lanes_active")
 		require.NoError(t, err)
