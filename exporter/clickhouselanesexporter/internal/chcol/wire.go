@@ -44,23 +44,17 @@ func (c *strCol) appendValue(v pcommon.Value) {
 
 // appendTraceID appends the lowercase hex of id, or "" for the all-zero (invalid) id, as the
 // contrib exporter does.
-func (c *strCol) appendTraceID(id pcommon.TraceID) {
-	if id.IsEmpty() {
-		c.buf = append(c.buf, 0)
-	} else {
-		c.buf = append(c.buf, byte(2*len(id))) // uvarint of 32 or 16 is one byte
-		c.buf = hex.AppendEncode(c.buf, id[:])
-	}
-	c.rows++
-}
+func (c *strCol) appendTraceID(id pcommon.TraceID) { c.appendHexID(id[:], id.IsEmpty()) }
 
 // appendSpanID is appendTraceID for span ids.
-func (c *strCol) appendSpanID(id pcommon.SpanID) {
-	if id.IsEmpty() {
+func (c *strCol) appendSpanID(id pcommon.SpanID) { c.appendHexID(id[:], id.IsEmpty()) }
+
+func (c *strCol) appendHexID(id []byte, empty bool) {
+	if empty {
 		c.buf = append(c.buf, 0)
 	} else {
 		c.buf = append(c.buf, byte(2*len(id))) // uvarint of 32 or 16 is one byte
-		c.buf = hex.AppendEncode(c.buf, id[:])
+		c.buf = hex.AppendEncode(c.buf, id)
 	}
 	c.rows++
 }
