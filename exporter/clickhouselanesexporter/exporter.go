@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -36,12 +37,12 @@ type chExporter[T any] struct {
 	lanes  map[string]*aLane[T] // by label
 	closed bool
 
-	workerCtx    context.Context // cancelled when shutdown gives up draining
-	stopWorkers  context.CancelFunc
-	workers      sync.WaitGroup
-	sweeperDone  chan struct{}
-	stopSweeper  chan struct{}
-	unwrittenRow int64 // rows cancelled mid-insert by shutdown; guarded by mu
+	workerCtx     context.Context // cancelled when shutdown gives up draining
+	stopWorkers   context.CancelFunc
+	workers       sync.WaitGroup
+	sweeperDone   chan struct{}
+	stopSweeper   chan struct{}
+	unwrittenRows atomic.Int64 // rows whose insert shutdown cancelled
 }
 
 func newExporter[T any](set exporter.Settings, cfg *Config, sig signal[T]) (*chExporter[T], error) {
@@ -114,7 +115,7 @@ func (e *chExporter[T]) push(ctx context.Context, data T) error {
 	}
 	// A request that stays whole may come weighed by the receiver that decoded it.
 	if len(parts) == 1 {
-		if n, ok := reqsize.For(ctx, e.sig.rows(data)); ok {
+		if n, ok := reqsize.For(ctx, parts[0].rows); ok {
 			parts[0].size = n
 		}
 	}
@@ -140,16 +141,25 @@ func (e *chExporter[T]) push(ctx context.Context, data T) error {
 // key and data is not copied; with a resource attribute a request whose resources carry
 // several keys is split into one part per key.
 func (e *chExporter[T]) partsOf(ctx context.Context, data T) []part[T] {
-	if e.sig.rows(data) == 0 {
+	rows := e.sig.rows(data)
+	if rows == 0 {
 		return nil
 	}
 	switch e.cfg.Lanes.Key {
 	case LaneByMetadata:
-		return []part[T]{{key: keyFromMetadata(ctx, e.cfg.Lanes.KeyName), data: data}}
+		return []part[T]{{key: keyFromMetadata(ctx, e.cfg.Lanes.KeyName), data: data, rows: rows}}
 	case LaneByResourceAttribute:
-		return e.sig.split(data, e.cfg.Lanes.KeyName)
+		parts := e.sig.split(data, e.cfg.Lanes.KeyName)
+		if len(parts) == 1 {
+			parts[0].rows = rows
+			return parts
+		}
+		for i := range parts {
+			parts[i].rows = e.sig.rows(parts[i].data)
+		}
+		return parts
 	default:
-		return []part[T]{{key: e.sig.name, data: data}}
+		return []part[T]{{key: e.sig.name, data: data, rows: rows}}
 	}
 }
 
@@ -166,7 +176,7 @@ func (e *chExporter[T]) refuseIfAnyBreakerOpen(parts []part[T]) error {
 		if err := l.breaker.Check(); err != nil {
 			var rows int
 			for _, p := range parts {
-				rows += e.sig.rows(p.data)
+				rows += p.rows
 			}
 			return e.breakerOpen(l, err, rows)
 		}
@@ -179,8 +189,7 @@ func (e *chExporter[T]) refuseIfAnyBreakerOpen(parts []part[T]) error {
 // touches no other lane, and the cheap checks (breaker, rows) come before sizing the part,
 // which walks all of it.
 func (e *chExporter[T]) offer(p part[T], done func(error), abandoned <-chan struct{}) error {
-	rows := e.sig.rows(p.data)
-	size := p.size
+	rows, size := p.rows, p.size
 	// A lane retired as idle between lookup and offer refuses with ErrClosed; the second
 	// lookup creates a fresh one.
 	for range 2 {
@@ -357,9 +366,7 @@ func (e *chExporter[T]) shutdown(ctx context.Context) error {
 		}
 		rows += s.Rows
 	}
-	e.mu.Lock()
-	rows += int(e.unwrittenRow)
-	e.mu.Unlock()
+	rows += int(e.unwrittenRows.Load())
 	err := e.closeDestinations()
 	if rows > 0 {
 		e.logger.Error("Shutdown drain deadline passed; rows not written to ClickHouse",
@@ -371,14 +378,9 @@ func (e *chExporter[T]) shutdown(ctx context.Context) error {
 
 // unwritten counts a batch whose insert shutdown cancelled.
 func (e *chExporter[T]) unwritten(l *aLane[T], batch []lane.Item[T]) {
-	rows := 0
-	for _, it := range batch {
-		rows += it.Rows
-	}
+	rows := lane.Total(batch).Rows
 	e.tel.refused(l, reasonShutdown, rows)
-	e.mu.Lock()
-	e.unwrittenRow += int64(rows)
-	e.mu.Unlock()
+	e.unwrittenRows.Add(int64(rows))
 }
 
 func (e *chExporter[T]) closeDestinations() error {

@@ -84,22 +84,25 @@ func (l *aLane[T]) run(ctx context.Context) {
 			return
 		}
 		l.busy.Store(true)
-		isolated := false
-		if l.isolatable(batch) {
-			err = l.insert(ctx, batch, l.recordUnlessRejected)
-			if consumererror.IsPermanent(err) {
-				l.insertOneByOne(ctx, batch)
-				isolated = true
-			}
-		} else {
-			err = l.insert(ctx, batch, l.record)
-		}
-		if !isolated {
-			l.complete(ctx, batch, err)
-		}
+		l.write(ctx, batch)
 		clear(batch) // the queue must not keep payloads alive through this array
 		l.busy.Store(false)
 	}
+}
+
+// write inserts a batch and completes its items. A traces or logs batch ClickHouse rejects
+// for its data is retried request by request (see insertOneByOne).
+func (l *aLane[T]) write(ctx context.Context, batch []lane.Item[T]) {
+	if !l.isolatable(batch) {
+		l.complete(ctx, batch, l.insert(ctx, batch, l.record))
+		return
+	}
+	err := l.insert(ctx, batch, l.recordUnlessRejected)
+	if !consumererror.IsPermanent(err) {
+		l.complete(ctx, batch, err)
+		return
+	}
+	l.insertOneByOne(ctx, batch)
 }
 
 // isolatable reports whether a rejected batch can be retried request by request: it holds
@@ -170,7 +173,7 @@ func (l *aLane[T]) insert(ctx context.Context, batch []lane.Item[T], report func
 		tok.Done(err)
 		switch {
 		case err == nil:
-			l.e.tel.committed(l, batchBytes(batch))
+			l.e.tel.committed(l, lane.Total(batch).Bytes)
 			return nil
 		case isPermanent(err):
 			return backpressure.Invalid(err.Error())
@@ -216,14 +219,6 @@ func (l *aLane[T]) idle() bool {
 		return false
 	}
 	return l.queue.Stats().Items == 0
-}
-
-func batchBytes[T any](batch []lane.Item[T]) int {
-	n := 0
-	for _, it := range batch {
-		n += it.Bytes
-	}
-	return n
 }
 
 func isPermanent(err error) bool {

@@ -11,6 +11,7 @@ import (
 type part[T any] struct {
 	key  string
 	data T
+	rows int
 	size int // protobuf size if already known (0: measure it)
 }
 

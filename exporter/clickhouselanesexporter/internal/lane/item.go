@@ -39,3 +39,13 @@ func AllAbandoned[T any](batch []Item[T]) bool {
 type Stats struct {
 	Items, Rows, Bytes int
 }
+
+// Total is what items hold together.
+func Total[T any](items []Item[T]) Stats {
+	s := Stats{Items: len(items)}
+	for _, it := range items {
+		s.Rows += it.Rows
+		s.Bytes += it.Bytes
+	}
+	return s
+}

@@ -118,11 +118,7 @@ func (q *Queue[T]) Discard(err error) Stats {
 	items = q.takeAllLocked(items)
 	q.mu.Unlock()
 
-	s := Stats{Items: len(items)}
-	for _, it := range items {
-		s.Rows += it.Rows
-		s.Bytes += it.Bytes
-	}
+	s := Total(items)
 	q.Complete(items, err)
 	return s
 }
@@ -140,11 +136,7 @@ func (q *Queue[T]) release(batch []Item[T]) {
 	if q.budget == nil {
 		return
 	}
-	var n int64
-	for _, it := range batch {
-		n += int64(it.Bytes)
-	}
-	if n > 0 {
-		q.budget.Release(n)
+	if n := Total(batch).Bytes; n > 0 {
+		q.budget.Release(int64(n))
 	}
 }
