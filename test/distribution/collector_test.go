@@ -2,15 +2,14 @@ package distribution
 
 import (
 	"context"
-	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sluicehq/sluice/internal/loadbench"
 )
 
 // collectorBin returns the distribution binary, or skips when it was not built for this run.
@@ -36,12 +35,11 @@ func repoRoot(t *testing.T) string {
 // freePort asks the kernel for a port that is free right now.
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := loadbench.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 // runCollector runs the collector to completion and returns its combined output.
@@ -55,58 +53,28 @@ func runCollector(t *testing.T, env []string, args ...string) (string, error) {
 	return string(out), err
 }
 
-// collector is a running otelcol-sluice process.
-type collector struct {
-	cmd    *exec.Cmd
-	output *lockedBuffer
-	exited chan error
-}
-
-// startCollector starts the collector with a config file and stops it at cleanup.
-func startCollector(t *testing.T, config string, env ...string) *collector {
+// startCollector runs the collector with config (the YAML itself), waits until it listens
+// on addrs, and stops it at cleanup, printing its output if the test failed.
+func startCollector(t *testing.T, config string, addrs ...string) *loadbench.Collector {
 	t.Helper()
-	cmd := exec.Command(collectorBin(t), "--config", config)
-	cmd.Env = append(os.Environ(), env...)
-	out := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	c, err := loadbench.StartCollector(collectorBin(t), "collector", t.TempDir(), config, 0)
+	if err != nil {
 		t.Fatal(err)
 	}
-	c := &collector{cmd: cmd, output: out, exited: make(chan error, 1)}
-	go func() { c.exited <- cmd.Wait() }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-c.exited:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-c.exited
+		if err := c.Stop(30 * time.Second); err != nil {
+			t.Error(err)
 		}
 		if t.Failed() {
-			t.Logf("collector output:\n%s", out.String())
+			t.Logf("collector output:\n%s", c.Output())
 		}
 	})
-	return c
-}
-
-// waitListening waits until addr accepts connections or the collector exits.
-func (c *collector) waitListening(t *testing.T, addr string) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
-		conn, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			conn.Close()
-			return
-		}
-		select {
-		case err := <-c.exited:
-			t.Fatalf("collector exited before listening on %s: %v", addr, err)
-		case <-time.After(50 * time.Millisecond):
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := c.WaitListening(ctx, addrs...); err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("collector did not listen on %s within a minute", addr)
+	return c
 }
 
 func TestComponentsListed(t *testing.T) {
@@ -165,13 +133,4 @@ service:
 	if !strings.Contains(out, "retry_after") {
 		t.Errorf("the error does not name the bad key:\n%s", out)
 	}
-}
-
-func writeConfig(t *testing.T, format string, args ...any) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(path, []byte(fmt.Sprintf(format, args...)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }

@@ -56,11 +56,9 @@ func TestOTLPIntoClickHouse(t *testing.T) {
 	endpoint := chlocal.ForTest(t)
 	grpcPort, httpPort, metricsPort := freePort(t), freePort(t), freePort(t)
 	database := fmt.Sprintf("e2e_%d", time.Now().UnixNano())
-	config := writeConfig(t, gatewayConfig, grpcPort, httpPort, endpoint, database, metricsPort)
-	c := startCollector(t, config)
+	config := fmt.Sprintf(gatewayConfig, grpcPort, httpPort, endpoint, database, metricsPort)
 	grpcAddr := fmt.Sprintf("127.0.0.1:%d", grpcPort)
-	c.waitListening(t, grpcAddr)
-	c.waitListening(t, fmt.Sprintf("127.0.0.1:%d", httpPort))
+	startCollector(t, config, grpcAddr, fmt.Sprintf("127.0.0.1:%d", httpPort))
 
 	const spans = 250
 	sendSpans(t, grpcAddr, spans)

@@ -78,12 +78,10 @@ func TestSelfTelemetryInPrometheus(t *testing.T) {
 	endpoint := chlocal.ForTest(t)
 	grpcPort, httpPort, deadPort, metricsPort := freePort(t), freePort(t), freePort(t), freePort(t)
 	database := fmt.Sprintf("telemetry_%d", time.Now().UnixNano())
-	c := startCollector(t, writeConfig(t, telemetryConfig, grpcPort, httpPort, endpoint, database, deadPort, metricsPort))
 	grpcAddr, httpBase := fmt.Sprintf("127.0.0.1:%d", grpcPort), fmt.Sprintf("http://127.0.0.1:%d", httpPort)
 	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
-	c.waitListening(t, grpcAddr)
-	c.waitListening(t, fmt.Sprintf("127.0.0.1:%d", httpPort))
-	c.waitListening(t, fmt.Sprintf("127.0.0.1:%d", metricsPort))
+	startCollector(t, fmt.Sprintf(telemetryConfig, grpcPort, httpPort, endpoint, database, deadPort, metricsPort),
+		grpcAddr, fmt.Sprintf("127.0.0.1:%d", httpPort), fmt.Sprintf("127.0.0.1:%d", metricsPort))
 
 	before := scrape(t, metricsURL)
 	const spans, logs, deadLogs = 120, 30, 7
