@@ -5,6 +5,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,46 +20,39 @@ import (
 	"github.com/sluicehq/sluice/internal/chlocal"
 )
 
-// gatewayConfig is testdata/gateway.yaml with free ports, so the test never collides with
-// a `make run` on the same machine.
-const gatewayConfig = `
-receivers:
-  sluice:
-    protocols:
-      grpc:
-        endpoint: 127.0.0.1:%d
-      http:
-        endpoint: 127.0.0.1:%d
-exporters:
-  clickhouselanes:
-    endpoint: %s
-    database: %s
-service:
-  pipelines:
-    traces:
-      receivers: [sluice]
-      exporters: [clickhouselanes]
-    logs:
-      receivers: [sluice]
-      exporters: [clickhouselanes]
-  telemetry:
-    metrics:
-      readers:
-        - pull:
-            exporter:
-              prometheus:
-                host: 127.0.0.1
-                port: %d
-`
+// gatewayConfig is testdata/gateway.yaml — the pipeline `make run` starts — with free
+// ports, so the test never collides with a `make run` on the same machine, and a database
+// of its own.
+func gatewayConfig(t *testing.T, grpcPort, httpPort int, endpoint, database string) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(repoRoot(t), "testdata", "gateway.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := strings.NewReplacer(
+		"localhost:4317", fmt.Sprintf("127.0.0.1:%d", grpcPort),
+		"localhost:4318", fmt.Sprintf("127.0.0.1:%d", httpPort),
+		"localhost:55679", fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+		"port: 8888", fmt.Sprintf("port: %d", freePort(t)),
+		"${env:CLICKHOUSE_ENDPOINT}", endpoint,
+		"database: otel", "database: "+database,
+	).Replace(string(raw))
+	for _, leftover := range []string{"localhost:", "port: 8888", "${env:", "database: otel\n"} {
+		if strings.Contains(config, leftover) {
+			t.Fatalf("testdata/gateway.yaml changed: %q is still in the test's copy", leftover)
+		}
+	}
+	return config
+}
 
 // TestOTLPIntoClickHouse sends spans with the OpenTelemetry Go SDK over gRPC and logs as
 // OTLP/HTTP protobuf to the built collector, then reads the rows back from ClickHouse.
 func TestOTLPIntoClickHouse(t *testing.T) {
 	collectorBin(t)
 	endpoint := chlocal.ForTest(t)
-	grpcPort, httpPort, metricsPort := freePort(t), freePort(t), freePort(t)
+	grpcPort, httpPort := freePort(t), freePort(t)
 	database := fmt.Sprintf("e2e_%d", time.Now().UnixNano())
-	config := fmt.Sprintf(gatewayConfig, grpcPort, httpPort, endpoint, database, metricsPort)
+	config := gatewayConfig(t, grpcPort, httpPort, endpoint, database)
 	grpcAddr := fmt.Sprintf("127.0.0.1:%d", grpcPort)
 	startCollector(t, config, grpcAddr, fmt.Sprintf("127.0.0.1:%d", httpPort))
 
