@@ -35,10 +35,14 @@ type Gauge struct {
 func newGauge() *Gauge {
 	g := &Gauge{ex: newExemplars()}
 	g.init()
-	g.input = append(g.input, proto.InputColumn{Name: "Value", Data: &g.value},
-		proto.InputColumn{Name: "Flags", Data: &g.flags})
-	g.input = append(g.input, g.ex.columns()...)
+	g.input = append(g.input, g.valueColumns()...)
 	return g
+}
+
+// valueColumns are the columns after the common ones, shared by gauge and sum tables.
+func (g *Gauge) valueColumns() []proto.InputColumn {
+	return append([]proto.InputColumn{{Name: "Value", Data: &g.value}, {Name: "Flags", Data: &g.flags}},
+		g.ex.columns()...)
 }
 
 func (g *Gauge) append(mc *metricContext, dp pmetric.NumberDataPoint) {
@@ -59,29 +63,48 @@ func newSum() *Sum {
 	s := &Sum{Gauge: *newGauge()}
 	// Rebuild the input: the copied Gauge's input points at the original's columns.
 	s.init()
-	s.input = append(s.input, proto.InputColumn{Name: "Value", Data: &s.value},
-		proto.InputColumn{Name: "Flags", Data: &s.flags})
-	s.input = append(s.input, s.ex.columns()...)
+	s.input = append(s.input, s.valueColumns()...)
 	s.input = append(s.input, proto.InputColumn{Name: "AggregationTemporality", Data: &s.temporality},
 		proto.InputColumn{Name: "IsMonotonic", Data: &s.monotonic})
 	return s
 }
 
-// Histogram is the column set of otel_metrics_histogram.
-type Histogram struct {
-	metricBase
-	count       proto.ColUInt64
-	sum         proto.ColFloat64
-	buckets     *arrCol
-	bounds      *arrCol
+// histogramTail is the columns both histogram tables end with.
+type histogramTail struct {
 	ex          *exemplars
 	flags       proto.ColUInt32
 	min, max    proto.ColFloat64
 	temporality proto.ColInt32
 }
 
+func (h *histogramTail) columns() []proto.InputColumn {
+	return append(h.ex.columns(),
+		proto.InputColumn{Name: "Flags", Data: &h.flags},
+		proto.InputColumn{Name: "Min", Data: &h.min},
+		proto.InputColumn{Name: "Max", Data: &h.max},
+		proto.InputColumn{Name: "AggregationTemporality", Data: &h.temporality})
+}
+
+func (h *histogramTail) append(ex pmetric.ExemplarSlice, flags pmetric.DataPointFlags, minV, maxV float64, t pmetric.AggregationTemporality) {
+	h.ex.append(ex)
+	h.flags.Append(uint32(flags))
+	h.min.Append(minV)
+	h.max.Append(maxV)
+	h.temporality.Append(int32(t))
+}
+
+// Histogram is the column set of otel_metrics_histogram.
+type Histogram struct {
+	metricBase
+	count   proto.ColUInt64
+	sum     proto.ColFloat64
+	buckets *arrCol
+	bounds  *arrCol
+	tail    histogramTail
+}
+
 func newHistogram() *Histogram {
-	h := &Histogram{ex: newExemplars(), buckets: newArr(new(proto.ColUInt64)),
+	h := &Histogram{tail: histogramTail{ex: newExemplars()}, buckets: newArr(new(proto.ColUInt64)),
 		bounds: newArr(new(proto.ColFloat64))}
 	h.init()
 	h.input = append(h.input,
@@ -89,12 +112,7 @@ func newHistogram() *Histogram {
 		proto.InputColumn{Name: "Sum", Data: &h.sum},
 		proto.InputColumn{Name: "BucketCounts", Data: h.buckets},
 		proto.InputColumn{Name: "ExplicitBounds", Data: h.bounds})
-	h.input = append(h.input, h.ex.columns()...)
-	h.input = append(h.input,
-		proto.InputColumn{Name: "Flags", Data: &h.flags},
-		proto.InputColumn{Name: "Min", Data: &h.min},
-		proto.InputColumn{Name: "Max", Data: &h.max},
-		proto.InputColumn{Name: "AggregationTemporality", Data: &h.temporality})
+	h.input = append(h.input, h.tail.columns()...)
 	return h
 }
 
@@ -104,32 +122,25 @@ func (h *Histogram) append(mc *metricContext, dp pmetric.HistogramDataPoint, t p
 	h.sum.Append(dp.Sum())
 	appendU64s(h.buckets, dp.BucketCounts())
 	appendF64s(h.bounds, dp.ExplicitBounds())
-	h.ex.append(dp.Exemplars())
-	h.flags.Append(uint32(dp.Flags()))
-	h.min.Append(dp.Min())
-	h.max.Append(dp.Max())
-	h.temporality.Append(int32(t))
+	h.tail.append(dp.Exemplars(), dp.Flags(), dp.Min(), dp.Max(), t)
 }
 
 // ExpHistogram is the column set of otel_metrics_exponential_histogram.
 type ExpHistogram struct {
 	metricBase
-	count       proto.ColUInt64
-	sum         proto.ColFloat64
-	scale       proto.ColInt32
-	zeroCount   proto.ColUInt64
-	posOffset   proto.ColInt32
-	posBuckets  *arrCol
-	negOffset   proto.ColInt32
-	negBuckets  *arrCol
-	ex          *exemplars
-	flags       proto.ColUInt32
-	min, max    proto.ColFloat64
-	temporality proto.ColInt32
+	count      proto.ColUInt64
+	sum        proto.ColFloat64
+	scale      proto.ColInt32
+	zeroCount  proto.ColUInt64
+	posOffset  proto.ColInt32
+	posBuckets *arrCol
+	negOffset  proto.ColInt32
+	negBuckets *arrCol
+	tail       histogramTail
 }
 
 func newExpHistogram() *ExpHistogram {
-	h := &ExpHistogram{ex: newExemplars(), posBuckets: newArr(new(proto.ColUInt64)),
+	h := &ExpHistogram{tail: histogramTail{ex: newExemplars()}, posBuckets: newArr(new(proto.ColUInt64)),
 		negBuckets: newArr(new(proto.ColUInt64))}
 	h.init()
 	h.input = append(h.input,
@@ -141,12 +152,7 @@ func newExpHistogram() *ExpHistogram {
 		proto.InputColumn{Name: "PositiveBucketCounts", Data: h.posBuckets},
 		proto.InputColumn{Name: "NegativeOffset", Data: &h.negOffset},
 		proto.InputColumn{Name: "NegativeBucketCounts", Data: h.negBuckets})
-	h.input = append(h.input, h.ex.columns()...)
-	h.input = append(h.input,
-		proto.InputColumn{Name: "Flags", Data: &h.flags},
-		proto.InputColumn{Name: "Min", Data: &h.min},
-		proto.InputColumn{Name: "Max", Data: &h.max},
-		proto.InputColumn{Name: "AggregationTemporality", Data: &h.temporality})
+	h.input = append(h.input, h.tail.columns()...)
 	return h
 }
 
@@ -160,11 +166,7 @@ func (h *ExpHistogram) append(mc *metricContext, dp pmetric.ExponentialHistogram
 	appendU64s(h.posBuckets, dp.Positive().BucketCounts())
 	h.negOffset.Append(dp.Negative().Offset())
 	appendU64s(h.negBuckets, dp.Negative().BucketCounts())
-	h.ex.append(dp.Exemplars())
-	h.flags.Append(uint32(dp.Flags()))
-	h.min.Append(dp.Min())
-	h.max.Append(dp.Max())
-	h.temporality.Append(int32(t))
+	h.tail.append(dp.Exemplars(), dp.Flags(), dp.Min(), dp.Max(), t)
 }
 
 // Summary is the column set of otel_metrics_summary.
