@@ -3,8 +3,9 @@ package clickhouselanesexporter
 import (
 	"context"
 
-	"go.opentelemetry.io/collector/client"
 	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/sluicehq/sluice/internal/tenant"
 )
 
 // part is the rows of one request that belong to one lane.
@@ -21,8 +22,8 @@ const unkeyed = "default"
 // keyFromMetadata returns the first value of the client-metadata key (the receiver must set
 // include_metadata), or unkeyed.
 func keyFromMetadata(ctx context.Context, name string) string {
-	if v := client.FromContext(ctx).Metadata.Get(name); len(v) > 0 && v[0] != "" {
-		return v[0]
+	if k := tenant.FromContext(ctx, name); k != "" {
+		return k
 	}
 	return unkeyed
 }

@@ -5,10 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"go.opentelemetry.io/collector/client"
-
 	"github.com/sluicehq/sluice/internal/admission"
 	"github.com/sluicehq/sluice/internal/backpressure"
+	"github.com/sluicehq/sluice/internal/tenant"
 )
 
 // admit passes a request of n decoded bytes through the gate. On refusal it returns the
@@ -58,12 +57,5 @@ func prebuiltRefusals(a AdmissionConfig) (overRequests, overBytes backpressure.R
 
 // tenant reads the tenant key from client metadata (needs include_metadata: true).
 func (r *otlpReceiver) tenant(ctx context.Context) string {
-	key := r.cfg.Admission.Tenant.MetadataKey
-	if key == "" {
-		return ""
-	}
-	if v := client.FromContext(ctx).Metadata.Get(key); len(v) > 0 {
-		return v[0]
-	}
-	return ""
+	return tenant.FromContext(ctx, r.cfg.Admission.Tenant.MetadataKey)
 }
