@@ -172,7 +172,7 @@ func nullTable(b *testing.B) (driver.Conn, string) {
 	opts.Database = ""
 	ddl := chinsert.New(opts)
 	defer ddl.Close()
-	if err := createSchema(context.Background(), ddl, cfg); err != nil {
+	if err := createSchema(context.Background(), ddl, cfg, "traces"); err != nil {
 		b.Fatal(err)
 	}
 	if err := ddl.Exec(context.Background(), "CREATE TABLE "+quotedTable(cfg.Database, "null_traces")+

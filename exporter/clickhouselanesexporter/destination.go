@@ -20,22 +20,23 @@ const schemaTimeout = 30 * time.Second
 // top-level one or a route's. It owns a pool of insert paths, so a slow destination only
 // ever holds its own connections, and it creates its schema once, on first need.
 type destination struct {
-	name  string
-	cfg   *Config // the exporter's config with this destination's connection settings
-	opts  chinsert.Options
-	paths chan *insertPath
+	name   string
+	signal string  // whose tables the schema creation makes
+	cfg    *Config // the exporter's config with this destination's connection settings
+	opts   chinsert.Options
+	paths  chan *insertPath
 
 	schemaMu    sync.Mutex
 	schemaReady bool
 }
 
 // newDestination builds the pool; connections are dialled on first use.
-func newDestination(ctx context.Context, name string, cfg *Config, tables func(db string, cfg *Config) []*tableWriter) (*destination, error) {
+func newDestination(ctx context.Context, name, signal string, cfg *Config, tables func(db string, cfg *Config) []*tableWriter) (*destination, error) {
 	opts, err := cfg.insertOptions(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("destination %s: %w", name, err)
 	}
-	d := &destination{name: name, cfg: cfg, opts: opts, paths: make(chan *insertPath, cfg.PoolSize)}
+	d := &destination{name: name, signal: signal, cfg: cfg, opts: opts, paths: make(chan *insertPath, cfg.PoolSize)}
 	for range cfg.PoolSize {
 		d.paths <- &insertPath{ins: chinsert.New(opts), tables: tables(cfg.Database, cfg)}
 	}
@@ -74,7 +75,7 @@ func (d *destination) ensureSchema(ctx context.Context) error {
 	opts := d.opts
 	opts.Database = ""
 	ddl := chinsert.New(opts)
-	err := errors.Join(createSchema(ctx, ddl, d.cfg), ddl.Close())
+	err := errors.Join(createSchema(ctx, ddl, d.cfg, d.signal), ddl.Close())
 	if err != nil {
 		return fmt.Errorf("create schema on destination %s: %w", d.name, err)
 	}

@@ -66,14 +66,14 @@ func (e *chExporter[T]) ackOnInsert() bool { return e.cfg.Acknowledge != AckOnEn
 // destinations create theirs on first insert, so a tenant's dead ClickHouse cannot stop the
 // collector from starting.
 func (e *chExporter[T]) start(ctx context.Context, _ component.Host) error {
-	def, err := newDestination(ctx, defaultDestination, e.cfg, e.sig.tables)
+	def, err := newDestination(ctx, defaultDestination, e.sig.name, e.cfg, e.sig.tables)
 	if err != nil {
 		return err
 	}
 	e.dests = map[string]*destination{defaultDestination: def}
 	e.routes = map[string]*destination{}
 	for _, r := range e.cfg.Routes {
-		d, err := newDestination(ctx, r.Name, e.cfg.routeConfig(r), e.sig.tables)
+		d, err := newDestination(ctx, r.Name, e.sig.name, e.cfg.routeConfig(r), e.sig.tables)
 		if err != nil {
 			return e.abortStart(err)
 		}

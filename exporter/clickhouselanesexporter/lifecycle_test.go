@@ -85,3 +85,28 @@ func TestBothIndexBranchesAcceptedByServer(t *testing.T) {
 		_ = ins.Close()
 	}
 }
+
+// TestEachSignalCreatesItsOwnTables: a logs exporter creates the database and the logs table
+// only; the traces and metric tables are the business of their own exporters.
+func TestEachSignalCreatesItsOwnTables(t *testing.T) {
+	endpoint := chlocal.ForTest(t)
+	cfg := testConfig(t, endpoint)
+	startLogsExporter(t, cfg)
+	rows, err := openDB(t, endpoint).Query(context.Background(),
+		"SELECT name FROM system.tables WHERE database = ? ORDER BY name", cfg.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var tables []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, name)
+	}
+	if len(tables) != 1 || tables[0] != cfg.LogsTableName {
+		t.Fatalf("a logs exporter created %v, want only %s", tables, cfg.LogsTableName)
+	}
+}

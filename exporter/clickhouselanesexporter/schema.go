@@ -8,14 +8,19 @@ import (
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chschema"
 )
 
-// createSchema runs the DDL for every table, choosing skip indexes by the server's version.
-// The connection's default database may not exist yet, so every statement names its database.
-func createSchema(ctx context.Context, ins *chinsert.Inserter, cfg *Config) error {
+// createSchema runs the DDL of the database and of signal's tables (each signal's exporter
+// creates its own, as the collector builds one exporter per signal), choosing skip indexes by
+// the server's version. The connection's default database may not exist yet, so every
+// statement names its database.
+func createSchema(ctx context.Context, ins *chinsert.Inserter, cfg *Config, signal string) error {
 	major, minor, err := ins.ServerVersion(ctx)
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}
 	for _, s := range chschema.Statements(cfg.schemaOptions(chschema.TextIndexesSupported(major, minor))) {
+		if s.Signal != "" && s.Signal != signal {
+			continue
+		}
 		if err := ins.Exec(ctx, s.SQL); err != nil {
 			return fmt.Errorf("create %s: %w", s.Name, err)
 		}

@@ -6,6 +6,9 @@ import "strings"
 type Statement struct {
 	Name string
 	SQL  string
+	// Signal is the signal whose rows the table holds ("traces", "logs" or "metrics"), or
+	// "" for the database, which every signal needs.
+	Signal string
 }
 
 // Statements returns the DDL in execution order: the database, then every table, the trace-id
@@ -13,16 +16,16 @@ type Statement struct {
 // them again against an existing schema is a no-op.
 func Statements(o Options) []Statement {
 	return []Statement{
-		{"database", "CREATE DATABASE IF NOT EXISTS " + Ident(o.Database) + o.onCluster()},
-		{o.Tables.Logs, logsTable(o)},
-		{o.Tables.Traces, tracesTable(o)},
-		{o.Tables.Traces + "_trace_id_ts", traceIDTsTable(o)},
-		{o.Tables.Traces + "_trace_id_ts_mv", traceIDTsView(o)},
-		{o.Tables.Gauge, metricTable(o, o.Tables.Gauge, gaugeColumns)},
-		{o.Tables.Sum, metricTable(o, o.Tables.Sum, sumColumns)},
-		{o.Tables.Histogram, metricTable(o, o.Tables.Histogram, histogramColumns)},
-		{o.Tables.ExponentialHistogram, metricTable(o, o.Tables.ExponentialHistogram, expHistogramColumns)},
-		{o.Tables.Summary, metricTable(o, o.Tables.Summary, summaryColumns)},
+		{"database", "CREATE DATABASE IF NOT EXISTS " + Ident(o.Database) + o.onCluster(), ""},
+		{o.Tables.Logs, logsTable(o), "logs"},
+		{o.Tables.Traces, tracesTable(o), "traces"},
+		{o.Tables.Traces + "_trace_id_ts", traceIDTsTable(o), "traces"},
+		{o.Tables.Traces + "_trace_id_ts_mv", traceIDTsView(o), "traces"},
+		{o.Tables.Gauge, metricTable(o, o.Tables.Gauge, gaugeColumns), "metrics"},
+		{o.Tables.Sum, metricTable(o, o.Tables.Sum, sumColumns), "metrics"},
+		{o.Tables.Histogram, metricTable(o, o.Tables.Histogram, histogramColumns), "metrics"},
+		{o.Tables.ExponentialHistogram, metricTable(o, o.Tables.ExponentialHistogram, expHistogramColumns), "metrics"},
+		{o.Tables.Summary, metricTable(o, o.Tables.Summary, summaryColumns), "metrics"},
 	}
 }
 
