@@ -63,9 +63,6 @@ func (c *Collector) PID() int { return c.cmd.Process.Pid }
 // Output is everything the collector logged so far.
 func (c *Collector) Output() string { return c.out.String() }
 
-// Exited is closed when the process has exited.
-func (c *Collector) Exited() <-chan struct{} { return c.exited }
-
 // WaitListening waits until every addr accepts connections, the collector exits, or ctx ends.
 func (c *Collector) WaitListening(ctx context.Context, addrs ...string) error {
 	for _, addr := range addrs {
