@@ -51,8 +51,10 @@ type Config struct {
 	// how many recent insert tokens each table remembers.
 	DeduplicationWindow int `mapstructure:"deduplication_window"`
 
-	// Acknowledge: on_insert (default) or on_enqueue; see Acknowledge.
+	// Acknowledge: on_insert (default), on_wal or on_enqueue; see Acknowledge.
 	Acknowledge Acknowledge `mapstructure:"acknowledge"`
+	// WAL is the lanes' write-ahead log, used with acknowledge on_wal.
+	WAL WALConfig `mapstructure:"wal"`
 	// Lanes splits rows into lanes, each with its own queue, batcher, breaker and worker.
 	Lanes LanesConfig `mapstructure:"lanes"`
 	// Retry bounds the attempts per batch inside a lane.
@@ -130,6 +132,7 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.TableEngine.validate())
 	errs = append(errs, c.validateLanes()...)
+	errs = append(errs, c.validateWAL()...)
 	for key, name := range c.tableNames() {
 		if name == "" {
 			errs = append(errs, fmt.Errorf("%s must not be empty", key))

@@ -9,7 +9,8 @@ import (
 	"go.opentelemetry.io/collector/config/configtls"
 )
 
-// Acknowledge says when a pipeline call returns: on_insert (rows committed) or on_enqueue.
+// Acknowledge says when a pipeline call returns: on_insert (rows committed), on_wal (rows
+// fsynced in the lane's write-ahead log) or on_enqueue (rows queued in memory).
 type Acknowledge string
 
 const (
@@ -18,16 +19,19 @@ const (
 	AckOnInsert Acknowledge = "on_insert"
 	// AckOnEnqueue returns once the rows are queued in memory: a crash loses what is queued.
 	AckOnEnqueue Acknowledge = "on_enqueue"
+	// AckOnWAL returns once the rows are in the lane's write-ahead log and fsynced; the
+	// lane's worker inserts them from the log later. A crash loses nothing acknowledged.
+	AckOnWAL Acknowledge = "on_wal"
 )
 
 // UnmarshalText rejects unknown values when the configuration is loaded.
 func (a *Acknowledge) UnmarshalText(text []byte) error {
 	switch v := Acknowledge(text); v {
-	case AckOnInsert, AckOnEnqueue:
+	case AckOnInsert, AckOnEnqueue, AckOnWAL:
 		*a = v
 		return nil
 	default:
-		return fmt.Errorf("acknowledge must be on_insert or on_enqueue, found %q", text)
+		return fmt.Errorf("acknowledge must be on_insert, on_wal or on_enqueue, found %q", text)
 	}
 }
 

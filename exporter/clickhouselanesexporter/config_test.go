@@ -24,7 +24,7 @@ func TestLoadConfig(t *testing.T) {
 		InsertTimeout: 5 * time.Second, TTL: 72 * time.Hour,
 		TableEngine: TableEngine{Name: "ReplicatedMergeTree", Params: "'/clickhouse/tables/{shard}/{table}', '{replica}'"},
 		ClusterName: "main", LogsTableName: "logs", TracesTableName: "spans",
-		Acknowledge: AckOnEnqueue,
+		Acknowledge: AckOnEnqueue, WAL: createDefaultConfig().(*Config).WAL,
 		Lanes: LanesConfig{
 			Key: LaneByMetadata, KeyName: "X-Scope-OrgID", MaxLanes: 50, IdleTimeout: 10 * time.Minute,
 			MaxQueueRows: 100000, MaxQueueBytes: 32 << 20, FlushRows: 50000, FlushInterval: 2 * time.Second, FlushQuiet: 5 * time.Millisecond,
@@ -44,12 +44,17 @@ func TestLoadConfig(t *testing.T) {
 			Histogram: MetricTable{"m_hist"}, ExponentialHistogram: MetricTable{"m_exphist"},
 		},
 	}
+	walConfig := createDefaultConfig().(*Config)
+	walConfig.Acknowledge = AckOnWAL
+	walConfig.WAL = WALConfig{Directory: "/var/lib/sluice/wal", MaxBytes: 1 << 30, MaxLaneBytes: 256 << 20,
+		SegmentBytes: 16 << 20, Sync: WALSyncNever}
 	for _, tc := range []struct {
 		id   component.ID
 		want *Config
 	}{
 		{component.NewID(NewFactory().Type()), createDefaultConfig().(*Config)},
 		{component.NewIDWithName(NewFactory().Type(), "full"), full},
+		{component.NewIDWithName(NewFactory().Type(), "wal"), walConfig},
 	} {
 		t.Run(tc.id.String(), func(t *testing.T) {
 			cfg := createDefaultConfig()
@@ -84,7 +89,12 @@ func TestInvalidConfigs(t *testing.T) {
 		{"engine_injection", "table_engine::params must not contain"},
 		{"engine_name", "table_engine::name must be letters only"},
 		{"empty_table_name", "traces_table_name must not be empty"},
-		{"bad_acknowledge", `acknowledge must be on_insert or on_enqueue, found "always"`},
+		{"bad_acknowledge", `acknowledge must be on_insert, on_wal or on_enqueue, found "always"`},
+		{"wal_without_directory", "wal::directory must be set when acknowledge is on_wal"},
+		{"wal_bad_sync", `wal::sync must be always or never, found "sometimes"`},
+		{"wal_zero_max_bytes", "wal::max_bytes must be positive, found 0"},
+		{"wal_lane_above_total", "wal::max_lane_bytes (2147483648) must not exceed wal::max_bytes (1073741824)"},
+		{"wal_segment_above_lane", "wal::segment_bytes (2097152) must not exceed wal::max_lane_bytes (1048576)"},
 		{"bad_lane_key", `lanes::key must be signal, metadata or resource_attribute, found "tenant"`},
 		{"lane_key_without_name", "lanes::key_name must name the metadata key"},
 		{"zero_max_lanes", "lanes::max_lanes must be positive, found 0"},

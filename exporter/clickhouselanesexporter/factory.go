@@ -44,6 +44,9 @@ func createDefaultConfig() component.Config {
 		TableEngine:         TableEngine{Name: "MergeTree"},
 		DeduplicationWindow: 1000,
 		Acknowledge:         AckOnInsert,
+		WAL: WALConfig{
+			MaxBytes: 8 << 30, MaxLaneBytes: 2 << 30, SegmentBytes: 64 << 20, Sync: WALSyncAlways,
+		},
 		Lanes: LanesConfig{
 			Key: LaneBySignal, MaxLanes: 100, IdleTimeout: 5 * time.Minute,
 			MaxQueueRows: 200_000, MaxQueueBytes: 64 << 20,

@@ -1,0 +1,69 @@
+package clickhouselanesexporter
+
+import (
+	"errors"
+	"fmt"
+)
+
+// WALConfig is the write-ahead log of acknowledge on_wal: each lane appends the rows it
+// accepts to its own log under Directory, and its worker inserts them from there.
+type WALConfig struct {
+	// Directory holds one subdirectory per signal and lane. One collector per directory: it
+	// is locked at start.
+	Directory string `mapstructure:"directory"`
+	// MaxBytes bounds the bytes on disk of every log of this exporter (all signals and
+	// lanes); MaxLaneBytes bounds one lane's log, so one dead destination or tenant cannot
+	// take the whole budget. Beyond either: 429.
+	MaxBytes     int64 `mapstructure:"max_bytes"`
+	MaxLaneBytes int64 `mapstructure:"max_lane_bytes"`
+	// SegmentBytes is the size past which a log starts a new segment file; committed
+	// segments are deleted whole, so this is also the granularity of freeing disk.
+	SegmentBytes int64 `mapstructure:"segment_bytes"`
+	// Sync: always (an acknowledgement waits for the fsync, shared by concurrent callers) or
+	// never (the page cache only: a machine crash loses what the kernel had not written;
+	// for benchmarks and tests).
+	Sync WALSync `mapstructure:"sync"`
+}
+
+// WALSync is when appends reach the disk.
+type WALSync string
+
+const (
+	WALSyncAlways WALSync = "always"
+	WALSyncNever  WALSync = "never"
+)
+
+// UnmarshalText rejects unknown values when the configuration is loaded.
+func (s *WALSync) UnmarshalText(text []byte) error {
+	switch v := WALSync(text); v {
+	case WALSyncAlways, WALSyncNever:
+		*s = v
+		return nil
+	default:
+		return fmt.Errorf("wal::sync must be always or never, found %q", text)
+	}
+}
+
+func (c *Config) validateWAL() []error {
+	w := c.WAL
+	var errs []error
+	if c.Acknowledge == AckOnWAL && w.Directory == "" {
+		errs = append(errs, errors.New("wal::directory must be set when acknowledge is on_wal"))
+	}
+	for _, p := range []struct {
+		key string
+		v   int64
+	}{{"wal::max_bytes", w.MaxBytes}, {"wal::max_lane_bytes", w.MaxLaneBytes}, {"wal::segment_bytes", w.SegmentBytes}} {
+		if p.v <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be positive, found %d", p.key, p.v))
+		}
+	}
+	if w.MaxLaneBytes > w.MaxBytes {
+		errs = append(errs, fmt.Errorf("wal::max_lane_bytes (%d) must not exceed wal::max_bytes (%d)", w.MaxLaneBytes, w.MaxBytes))
+	}
+	if w.SegmentBytes > w.MaxLaneBytes {
+		errs = append(errs, fmt.Errorf("wal::segment_bytes (%d) must not exceed wal::max_lane_bytes (%d): a lane could never hold one full segment",
+			w.SegmentBytes, w.MaxLaneBytes))
+	}
+	return errs
+}
