@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,11 +19,12 @@ import (
 func bench(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ExitOnError)
 	sluiceBin := fs.String("sluice", "_build/otelcol-sluice/otelcol-sluice", "otelcol-sluice binary")
-	upstreamBin := fs.String("upstream", "_build/otelcol-upstream/otelcol-upstream", "upstream baseline binary (empty: sluice only)")
+	upstreamBin := fs.String("upstream", "_build/otelcol-upstream/otelcol-upstream", "upstream baseline binary (empty: the sluice pipelines only)")
 	out := fs.String("out", "_build/bench", "output directory")
 	iterations := fs.Int("iterations", 1, "iterations per scenario and pipeline (alternating)")
 	scale := fs.Float64("scale", 1, "multiplies load durations (the 20 s stall is fixed)")
 	only := fs.String("scenarios", "", "comma-separated scenario names (default: all)")
+	onlyPipelines := fs.String("pipelines", "", "comma-separated pipelines among sluice, sluice-wal, upstream (default: all)")
 	_ = fs.Parse(args)
 
 	if err := os.MkdirAll(*out, 0o755); err != nil {
@@ -31,11 +33,15 @@ func bench(ctx context.Context, args []string) error {
 	logf := func(format string, a ...any) {
 		fmt.Fprintf(os.Stderr, time.Now().Format("15:04:05 ")+format+"\n", a...)
 	}
-	pipelines := []string{loadbench.Sluice, loadbench.Upstream}
+	pipelines := []string{loadbench.Sluice, loadbench.SluiceWAL, loadbench.Upstream}
 	if *upstreamBin == "" {
-		pipelines = pipelines[:1]
+		pipelines = pipelines[:2]
 	} else if _, err := os.Stat(*upstreamBin); err != nil {
 		return fmt.Errorf("upstream binary: %w (build it with `make bench-upstream`, or pass -upstream '')", err)
+	}
+	if *onlyPipelines != "" {
+		want := strings.Split(*onlyPipelines, ",")
+		pipelines = slices.DeleteFunc(pipelines, func(p string) bool { return !slices.Contains(want, p) })
 	}
 	var err error
 	if *sluiceBin, err = filepath.Abs(*sluiceBin); err != nil {
@@ -89,11 +95,8 @@ func bench(ctx context.Context, args []string) error {
 	started := time.Now()
 	for _, sc := range scenarios {
 		for i := range *iterations {
-			// Alternate which pipeline goes first, so neither always gets the warmer cache.
-			order := pipelines
-			if i%2 == 1 && len(pipelines) == 2 {
-				order = []string{pipelines[1], pipelines[0]}
-			}
+			// Rotate which pipeline goes first, so none always gets the warmer cache.
+			order := append(append([]string(nil), pipelines[i%len(pipelines):]...), pipelines[:i%len(pipelines)]...)
 			for _, p := range order {
 				if ctx.Err() != nil {
 					return ctx.Err()

@@ -68,3 +68,12 @@ func WaitLanded(ctx context.Context, conn driver.Conn, database string, signal l
 		}
 	}
 }
+
+// CountInsertParts counts the parts inserts created in database: level-0 parts, active or
+// already merged away (inactive parts stay listed for old_parts_lifetime, 8 minutes by
+// default, longer than any bench iteration).
+func CountInsertParts(ctx context.Context, conn driver.Conn, database string) (uint64, error) {
+	var n uint64
+	err := conn.QueryRow(ctx, "SELECT count() FROM system.parts WHERE database = ? AND level = 0", database).Scan(&n)
+	return n, err
+}

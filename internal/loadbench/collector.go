@@ -97,6 +97,12 @@ func (c *Collector) Stop(grace time.Duration) error {
 	return nil
 }
 
+// Kill sends SIGKILL, a crash the collector cannot see coming, and waits for the exit.
+func (c *Collector) Kill() {
+	_ = c.cmd.Process.Kill()
+	<-c.exited
+}
+
 // Metrics scrapes the collector's Prometheus endpoint.
 func (c *Collector) Metrics(ctx context.Context) (Prom, error) {
 	return Scrape(ctx, fmt.Sprintf("http://127.0.0.1:%d/metrics", c.MetricsPort))

@@ -50,8 +50,11 @@ type Gateway struct {
 	// Lanes writes the exporter's lanes keys (only once the exporter has them).
 	Lanes        bool
 	MemoryBudget int64
-	// Acknowledge is on_insert (default) or on_enqueue; needs Lanes.
+	// Acknowledge is on_insert (default), on_enqueue or on_wal; needs Lanes.
 	Acknowledge string
+	// WALDirectory and WALMaxBytes configure the lanes' write-ahead log (with on_wal).
+	WALDirectory string
+	WALMaxBytes  int64
 	// FlushRows and FlushInterval of every lane (0: the exporter's defaults); needs Lanes.
 	// With on_insert a request waits for its batch, so a lane's flush_interval bounds the
 	// latency of clients that cannot fill flush_rows on their own.
@@ -112,6 +115,12 @@ func SluiceConfig(g Gateway) string {
 	if g.Lanes {
 		if g.Acknowledge != "" {
 			fmt.Fprintf(&b, "    acknowledge: %s\n", g.Acknowledge)
+		}
+		if g.WALDirectory != "" {
+			fmt.Fprintf(&b, "    wal:\n      directory: %s\n", g.WALDirectory)
+			if g.WALMaxBytes > 0 {
+				fmt.Fprintf(&b, "      max_bytes: %d\n", g.WALMaxBytes)
+			}
 		}
 		b.WriteString("    lanes:\n")
 		if g.TenantKey != "" {

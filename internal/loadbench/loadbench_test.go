@@ -61,3 +61,25 @@ func TestSluiceConfigKeys(t *testing.T) {
 		t.Errorf("lanes keys written without Lanes:\n%s", cfg)
 	}
 }
+
+// TestMarkdownComparesEverySluicePipelineWithUpstream: one column per pipeline that ran and
+// one ratio per Sluice pipeline, in the fixed order.
+func TestMarkdownComparesEverySluicePipelineWithUpstream(t *testing.T) {
+	its := []*Iteration{
+		{Scenario: "s", Pipeline: Upstream, Iteration: 1, ItemsPerSec: 100, CPUusPerItem: 8},
+		{Scenario: "s", Pipeline: SluiceWAL, Iteration: 1, ItemsPerSec: 200, CPUusPerItem: 2},
+		{Scenario: "s", Pipeline: Sluice, Iteration: 1, ItemsPerSec: 50, CPUusPerItem: 4},
+	}
+	var b strings.Builder
+	WriteMarkdown(&b, []Scenario{{Name: "s", Desc: "d"}}, map[string][]*Iteration{"s": its}, "header")
+	md := b.String()
+	for _, want := range []string{
+		"| metric | sluice | sluice-wal | upstream | sluice vs upstream (>1: better) | sluice-wal vs upstream (>1: better) |",
+		"| items/s acknowledged | 50.00 | 200 | 100 | 0.50× | 2.00× |",
+		"| collector CPU µs/item | 4.00 | 2.00 | 8.00 | 2.00× | 4.00× |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+}

@@ -36,6 +36,7 @@ var tableMetrics = []metric{
 	{"refused attempts", func(i *Iteration) float64 { return float64(i.Attempts - i.Accepted) }, true},
 	{"ClickHouse peak RSS MiB", func(i *Iteration) float64 { return i.ClickHousePeakRSSMiB }, true},
 	{"catch-up s", func(i *Iteration) float64 { return i.CatchUpS }, true},
+	{"ClickHouse parts created /min", func(i *Iteration) float64 { return i.PartsPerMin }, true},
 	{"lost (acked, not landed)", func(i *Iteration) float64 { return float64(i.Lost) }, true},
 	{"duplicates", func(i *Iteration) float64 { return float64(i.Duplicates) }, true},
 	{"client CPU s", func(i *Iteration) float64 { return i.ClientCPUs }, true},
@@ -52,9 +53,8 @@ func mean(its []*Iteration, f func(*Iteration) float64) float64 {
 	return s / float64(len(its))
 }
 
-// WriteMarkdown writes the "sluice vs upstream" table of every scenario (means over
-// iterations; ratio = upstream / sluice for lower-is-better metrics and sluice / upstream
-// otherwise, so > 1 always means Sluice did better).
+// WriteMarkdown writes the "sluice vs upstream" table of every scenario: means over
+// iterations, one column per pipeline that ran, and each Sluice pipeline's ratio to upstream.
 func WriteMarkdown(w io.Writer, scenarios []Scenario, results map[string][]*Iteration, header string) {
 	fmt.Fprintf(w, "# Sluice vs upstream\n\n%s\n", header)
 	for _, sc := range scenarios {
@@ -66,20 +66,21 @@ func WriteMarkdown(w io.Writer, scenarios []Scenario, results map[string][]*Iter
 		for _, it := range its {
 			by[it.Pipeline] = append(by[it.Pipeline], it)
 		}
-		fmt.Fprintf(w, "\n## %s\n\n%s. %d iteration(s) per pipeline.\n\n", sc.Name, sc.Desc, len(by[Sluice]))
-		fmt.Fprintln(w, "| metric | sluice | upstream | ratio (>1: sluice better) |")
-		fmt.Fprintln(w, "|---|---:|---:|---:|")
+		pipes := presentPipelines(by)
+		fmt.Fprintf(w, "\n## %s\n\n%s. %d iteration(s) per pipeline.\n\n", sc.Name, sc.Desc, len(by[pipes[0]]))
+		writeTableHeader(w, pipes)
 		for _, m := range tableMetrics {
-			s, u := mean(by[Sluice], m.get), mean(by[Upstream], m.get)
-			ratio := "—"
-			switch {
-			case math.IsNaN(s) || math.IsNaN(u):
-			case m.lower && s > 0 && u > 0:
-				ratio = fmt.Sprintf("%.2f×", u/s)
-			case !m.lower && u > 0:
-				ratio = fmt.Sprintf("%.2f×", s/u)
+			fmt.Fprintf(w, "| %s |", m.name)
+			for _, p := range pipes {
+				fmt.Fprintf(w, " %s |", num(mean(by[p], m.get)))
 			}
-			fmt.Fprintf(w, "| %s | %s | %s | %s |\n", m.name, num(s), num(u), ratio)
+			u := mean(by[Upstream], m.get)
+			for _, p := range pipes {
+				if p != Upstream {
+					fmt.Fprintf(w, " %s |", ratio(m, mean(by[p], m.get), u))
+				}
+			}
+			fmt.Fprintln(w)
 		}
 		codes := map[string]bool{}
 		for _, it := range its {
@@ -94,9 +95,13 @@ func WriteMarkdown(w io.Writer, scenarios []Scenario, results map[string][]*Iter
 		sort.Strings(cs)
 		for _, c := range cs {
 			f := func(i *Iteration) float64 { return float64(i.Refused[c]) }
-			fmt.Fprintf(w, "| refused %s | %s | %s | |\n", c, num(mean(by[Sluice], f)), num(mean(by[Upstream], f)))
+			fmt.Fprintf(w, "| refused %s |", c)
+			for _, p := range pipes {
+				fmt.Fprintf(w, " %s |", num(mean(by[p], f)))
+			}
+			fmt.Fprintln(w, strings.Repeat(" |", len(pipes)-1))
 		}
-		for _, p := range []string{Sluice, Upstream} {
+		for _, p := range pipes {
 			for _, it := range by[p] {
 				var extra []string
 				if it.BudgetMiB > 0 {
@@ -122,6 +127,48 @@ func WriteMarkdown(w io.Writer, scenarios []Scenario, results map[string][]*Iter
 		}
 		fmt.Fprintf(w, "\n\n![%s](%s.svg)\n", sc.Name, sc.Name)
 	}
+}
+
+// pipelineOrder is the column order of the report: the Sluice pipelines, then the baseline.
+var pipelineOrder = []string{Sluice, SluiceWAL, Upstream}
+
+// presentPipelines lists the pipelines that ran, in pipelineOrder.
+func presentPipelines(by map[string][]*Iteration) []string {
+	var out []string
+	for _, p := range pipelineOrder {
+		if len(by[p]) > 0 {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// writeTableHeader: one column per pipeline, then one ratio column per Sluice pipeline.
+func writeTableHeader(w io.Writer, pipes []string) {
+	fmt.Fprint(w, "| metric |")
+	for _, p := range pipes {
+		fmt.Fprintf(w, " %s |", p)
+	}
+	for _, p := range pipes {
+		if p != Upstream {
+			fmt.Fprintf(w, " %s vs upstream (>1: better) |", p)
+		}
+	}
+	fmt.Fprint(w, "\n|---|")
+	fmt.Fprintln(w, strings.Repeat("---:|", 2*len(pipes)-1))
+}
+
+// ratio is upstream / sluice for lower-is-better metrics and sluice / upstream otherwise, so
+// > 1 always means Sluice did better.
+func ratio(m metric, s, u float64) string {
+	switch {
+	case math.IsNaN(s) || math.IsNaN(u):
+	case m.lower && s > 0 && u > 0:
+		return fmt.Sprintf("%.2f×", u/s)
+	case !m.lower && u > 0:
+		return fmt.Sprintf("%.2f×", s/u)
+	}
+	return "—"
 }
 
 func num(v float64) string {
@@ -157,14 +204,14 @@ func WriteSVG(path, title string, its []*Iteration) error {
 		{"collector RSS MiB", func(p Point) float64 { return p.RSSMiB }},
 		{"exporter queue (rows / batches)", func(p Point) float64 { return p.QueueDepth }},
 	}
-	colors := map[string]string{Sluice: "#1f77b4", Upstream: "#d62728"}
+	colors := map[string]string{Sluice: "#1f77b4", SluiceWAL: "#2ca02c", Upstream: "#d62728"}
 	const W, PH, L, R, T = 760, 150, 70, 20, 40
 	H := T + len(panels)*(PH+40)
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="11">`+"\n", W, H)
 	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/><text x="%d" y="20" font-size="14">%s</text>`+"\n", L, html.EscapeString(title))
-	x := W - R - 160
-	for i, p := range []string{Sluice, Upstream} {
+	x := W - R - 240
+	for i, p := range pipelineOrder {
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="12" height="4" fill="%s"/><text x="%d" y="%d">%s</text>`+"\n", x+i*80, 14, colors[p], x+i*80+16, 20, p)
 	}
 	var tmax float64
@@ -192,7 +239,7 @@ func WriteSVG(path, title string, its []*Iteration) error {
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">%s</text><text x="%d" y="%d" text-anchor="end">0</text>`+"\n",
 			L-4, y0+14, num(vmax), L-4, y0+4+PH)
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">%.0f s</text>`+"\n", W-R, y0+PH+18, tmax)
-		for _, p := range []string{Sluice, Upstream} {
+		for _, p := range pipelineOrder {
 			it := series[p]
 			if it == nil || len(it.Timeline) == 0 {
 				continue

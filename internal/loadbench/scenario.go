@@ -14,10 +14,12 @@ import (
 	"github.com/sluicehq/sluice/internal/loadgen"
 )
 
-// Pipeline names.
+// Pipeline names: Sluice acknowledging after the insert (on_insert), Sluice acknowledging
+// once rows are in the lanes' write-ahead log (on_wal), and the stock pipeline.
 const (
-	Sluice   = "sluice"
-	Upstream = "upstream"
+	Sluice    = "sluice"
+	SluiceWAL = "sluice-wal"
+	Upstream  = "upstream"
 )
 
 // Env is what every scenario runs against.
@@ -92,6 +94,9 @@ type Iteration struct {
 	QuietP99us     float64 `json:"quiet_tenants_p99_us,omitempty"`
 	QuietItemsPerS float64 `json:"quiet_tenants_items_per_sec,omitempty"`
 	NoisyItemsPerS float64 `json:"noisy_tenant_items_per_sec,omitempty"`
+	// PartsPerMin: parts the run's inserts created in ClickHouse (level 0, merged or not) per
+	// minute of load; fewer, larger inserts mean fewer parts to merge.
+	PartsPerMin float64 `json:"clickhouse_parts_per_min"`
 	// ClickHousePeakRSSMiB is the highest RSS of the ClickHouse process sampled during the run.
 	ClickHousePeakRSSMiB float64 `json:"clickhouse_peak_rss_mib"`
 	Notes                string  `json:"notes,omitempty"`
@@ -109,11 +114,14 @@ type Scenario struct {
 // Scenarios are the ones `make bench` runs, in order.
 func Scenarios() []Scenario {
 	return []Scenario{
-		{"steady_traces", "flat-out traces, 32 gRPC senders, 100 spans/request", steady(loadgen.Traces)},
-		{"steady_logs", "flat-out logs, 32 gRPC senders, 100 records/request", steady(loadgen.Logs)},
+		{"steady_traces_8", "flat-out traces, 8 gRPC senders, 100 spans/request", steady(loadgen.Traces, 8)},
+		{"steady_traces", "flat-out traces, 32 gRPC senders, 100 spans/request", steady(loadgen.Traces, benchSenders)},
+		{"steady_traces_128", "flat-out traces, 128 gRPC senders, 100 spans/request", steady(loadgen.Traces, 128)},
+		{"steady_logs", "flat-out logs, 32 gRPC senders, 100 records/request", steady(loadgen.Logs, benchSenders)},
 		{"overload", "320 senders against max_inflight_requests 32 (10x)", overload},
 		{"stall", "ClickHouse frozen (SIGSTOP) for 20 s mid-run, then resumed", stall},
-		{"outage", "ClickHouse killed mid-run and restarted 5 s later", outage},
+		{"outage", "ClickHouse killed mid-run and restarted 5 s later", outage(5 * time.Second)},
+		{"outage_60s", "ClickHouse killed mid-run and restarted 60 s later", outage(60 * time.Second)},
 		{"noisy_tenant", "one tenant flat out with 64 senders, 4 quiet tenants at 20 req/s each from 4 senders each (lanes and admission shares by X-Scope-OrgID)", noisy},
 		{"chain", "client -> otelcol-sluice agent (otlp exporter, retry + queue) -> gateway", chain},
 	}
@@ -123,6 +131,9 @@ func Scenarios() []Scenario {
 const (
 	benchInflightBytes = 64 << 20
 	benchMemoryBudget  = 128 << 20
+	// benchWALBytes is the sluice-wal gateway's disk budget: less than a 60 s outage at full
+	// speed, so the outage shows both buffering and refusing once the log is full.
+	benchWALBytes = 1 << 30
 	// benchSenders is the concurrency of the steady, stall, outage and chain loads.
 	benchSenders = 32
 )
@@ -177,8 +188,17 @@ func (e *Env) newRun(scenario, pipeline string, iter int, signal loadgen.Signal,
 	r.gwPorts = ports
 	g.Ports, g.Endpoint, g.Database = ports, e.CH.Endpoint(), r.db
 	var cfg, bin string
+	if pipeline == SluiceWAL {
+		g.Acknowledge = "on_wal"
+		g.WALDirectory = filepath.Join(r.dir, "wal")
+		g.WALMaxBytes = benchWALBytes
+		pipeline = Sluice
+	}
 	if pipeline == Sluice {
 		g.Lanes = g.Lanes && e.Lanes
+		if !g.Lanes {
+			g.Acknowledge, g.WALDirectory = "", ""
+		}
 		if g.Lanes && g.MemoryBudget == 0 {
 			g.MemoryBudget = benchMemoryBudget
 		}
@@ -234,7 +254,7 @@ func (r *run) sampler(stop <-chan struct{}, wg *sync.WaitGroup) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		if m, err := r.gw.Metrics(ctx); err == nil {
-			if r.pipeline == Sluice {
+			if r.pipeline != Upstream {
 				p.QueueDepth = m.Sum("otelcol_sluice_exporter_queue_rows")
 			} else {
 				p.QueueDepth = m.Sum("otelcol_exporter_queue_size")
@@ -347,6 +367,9 @@ func (r *run) execute(ctx context.Context, cfgs []loadgen.Config, fault func(ctx
 	if int64(landed.Unique) < acked {
 		it.Lost = acked - int64(landed.Unique)
 	}
+	if n, err := CountInsertParts(ctx, r.e.Conn, r.db); err == nil && dur > 0 {
+		it.PartsPerMin = float64(n) / dur.Minutes()
+	}
 	after, _ := ReadProc(r.gw.PID())
 	it.CollectorCPUs = after.CPUSeconds - before.CPUSeconds
 	it.PeakRSSMiB = float64(after.HWMBytes) / (1 << 20)
@@ -383,14 +406,14 @@ func baseLoad(e *Env, r *run, signal loadgen.Signal, senders int, d time.Duratio
 	}
 }
 
-func steady(signal loadgen.Signal) func(context.Context, *Env, string, int) (*Iteration, error) {
+func steady(signal loadgen.Signal, senders int) func(context.Context, *Env, string, int) (*Iteration, error) {
 	return func(ctx context.Context, e *Env, pipeline string, iter int) (*Iteration, error) {
-		r, err := e.newRun("steady_"+string(signal), pipeline, iter, signal, Gateway{Lanes: true})
+		r, err := e.newRun(fmt.Sprintf("steady_%s_%d", signal, senders), pipeline, iter, signal, Gateway{Lanes: true})
 		if err != nil {
 			return nil, err
 		}
 		defer r.close()
-		_, err = r.execute(ctx, []loadgen.Config{baseLoad(e, r, signal, benchSenders, 20*time.Second)}, nil)
+		_, err = r.execute(ctx, []loadgen.Config{baseLoad(e, r, signal, senders, 20*time.Second)}, nil)
 		return r.it, err
 	}
 }
@@ -426,20 +449,29 @@ func stall(ctx context.Context, e *Env, pipeline string, iter int) (*Iteration, 
 	return r.it, err
 }
 
-func outage(ctx context.Context, e *Env, pipeline string, iter int) (*Iteration, error) {
-	r, err := e.newRun("outage", pipeline, iter, loadgen.Traces, Gateway{Lanes: true})
+// outage kills ClickHouse 5 s into the load and restarts it after down (never scaled); the
+// load runs 20 s past the restart.
+func outage(down time.Duration) func(context.Context, *Env, string, int) (*Iteration, error) {
+	return func(ctx context.Context, e *Env, pipeline string, iter int) (*Iteration, error) {
+		return runOutage(ctx, e, pipeline, iter, down)
+	}
+}
+
+func runOutage(ctx context.Context, e *Env, pipeline string, iter int, down time.Duration) (*Iteration, error) {
+	r, err := e.newRun(fmt.Sprintf("outage_%ds", int(down.Seconds())), pipeline, iter, loadgen.Traces, Gateway{Lanes: true})
 	if err != nil {
 		return nil, err
 	}
 	defer r.close()
-	cfg := baseLoad(e, r, loadgen.Traces, benchSenders, 25*time.Second)
+	cfg := baseLoad(e, r, loadgen.Traces, benchSenders, 20*time.Second)
+	cfg.Duration += down
 	_, err = r.execute(ctx, []loadgen.Config{cfg}, func(ctx context.Context) {
 		sleep(ctx, e.dur(5*time.Second))
 		if err := e.CH.Kill(); err != nil {
 			r.it.Notes += "kill: " + err.Error() + ". "
 			return
 		}
-		sleep(ctx, 5*time.Second)
+		sleep(ctx, down)
 		rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		defer cancel()
 		if err := e.CH.Restart(rctx); err != nil {
@@ -494,7 +526,7 @@ func chain(ctx context.Context, e *Env, pipeline string, iter int) (*Iteration, 
 	}
 	mctx, mcancel := context.WithTimeout(ctx, 5*time.Second)
 	defer mcancel()
-	if m, err := r.gw.Metrics(mctx); err == nil && pipeline == Sluice {
+	if m, err := r.gw.Metrics(mctx); err == nil && pipeline != Upstream {
 		r.it.Notes += fmt.Sprintf("gateway refused %.0f requests from the agent. ", m.Sum("otelcol_sluice_receiver_requests", `outcome="refused"`))
 	}
 	return r.it, nil
