@@ -9,7 +9,12 @@ RUN_CONFIG  ?= testdata/gateway.yaml
 COMPONENTS  := ./receiver/sluicereceiver ./exporter/clickhouselanesexporter
 GO_SOURCES  := $(shell find receiver exporter internal -name '*.go' -not -name '*_test.go' 2>/dev/null)
 
-.PHONY: all build run test vet unit integration generate check-generated distribution-test clean
+.PHONY: all build run test vet unit integration generate check-generated distribution-test clean fetch
+
+## fetch: put ClickHouse into the cache (downloaded once per machine; nothing when CLICKHOUSE_ENDPOINT is set).
+## Every target that starts ClickHouse depends on it: tests never download, they fail saying to run this.
+fetch:
+	$(GO) run ./cmd/chlocal fetch
 
 all: build
 
@@ -22,7 +27,7 @@ $(DIST_BIN): builder-config.yaml go.mod go.sum $(GO_SOURCES)
 	@touch $@
 
 ## run: build, start the embedded ClickHouse (unless CLICKHOUSE_ENDPOINT is set) and run the collector
-run: $(DIST_BIN)
+run: fetch $(DIST_BIN)
 	$(GO) run ./cmd/chlocal -- ./scripts/run-collector.sh $(DIST_BIN) $(RUN_CONFIG)
 
 ## generate: regenerate internal/metadata for both components with mdatagen
@@ -39,11 +44,11 @@ vet:
 	$(GO) vet ./...
 
 ## unit + integration: everything runs with -race; tests needing ClickHouse start the embedded one
-unit:
+unit: fetch
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 ## distribution-test: build otelcol-sluice, list its components, validate every testdata config, run end to end
-distribution-test: $(DIST_BIN)
+distribution-test: fetch $(DIST_BIN)
 	SLUICE_COLLECTOR_BIN=$(CURDIR)/$(DIST_BIN) $(GO) test -race -count=1 -timeout 20m ./test/distribution/...
 
 ## test: everything CI runs
@@ -62,7 +67,7 @@ BENCH_FLAGS  ?=
 .PHONY: load-test bench bench-upstream
 
 ## load-test: overload, outage and chain correctness against the built distribution (small scale)
-load-test: $(DIST_BIN)
+load-test: fetch $(DIST_BIN)
 	SLUICE_COLLECTOR_BIN=$(CURDIR)/$(DIST_BIN) $(GO) test -race -count=1 -timeout 15m ./test/load/...
 
 test: load-test
@@ -76,6 +81,6 @@ $(UPSTREAM_BIN): bench/upstream/builder-config.yaml
 	@touch $@
 
 ## bench: every scenario against otelcol-sluice and the upstream pipeline; results in $(BENCH_OUT)
-bench: $(DIST_BIN) $(UPSTREAM_BIN)
+bench: fetch $(DIST_BIN) $(UPSTREAM_BIN)
 	$(GO) run ./cmd/sluiceload bench -sluice $(DIST_BIN) -upstream $(UPSTREAM_BIN) -out $(BENCH_OUT) $(BENCH_FLAGS)
 	@echo "results: $(BENCH_OUT)/summary.md, $(BENCH_OUT)/*.json, $(BENCH_OUT)/*.svg"

@@ -1,6 +1,11 @@
 // Command chlocal runs an embedded ClickHouse 26.7 for local development.
 //
 //	go run ./cmd/chlocal [-data DIR] [-tcp-port N] [-http-port N] [-- command args...]
+//	go run ./cmd/chlocal fetch
+//
+// fetch only puts ClickHouse into the cache (a ~170 MB download the first
+// time on a machine) and prints where the library is; tests never download,
+// so `make test` runs it first. Serving fetches too if needed.
 //
 // Without a command it prints the endpoints and serves until SIGINT/SIGTERM,
 // then stops ClickHouse cleanly. With a command (what `make run` uses) it
@@ -27,11 +32,14 @@ func main() {
 }
 
 func run() int {
+	if len(os.Args) == 2 && os.Args[1] == "fetch" {
+		return fetch()
+	}
 	data := flag.String("data", "", "data directory, kept on exit (default: a temporary directory, removed on exit)")
 	tcpPort := flag.Int("tcp-port", 0, "native protocol port on 127.0.0.1 (0: any free port)")
 	httpPort := flag.Int("http-port", 0, "HTTP port on 127.0.0.1 (0: any free port)")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: chlocal [flags] [-- command args...]\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: chlocal [flags] [-- command args...]\n       chlocal fetch\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -72,6 +80,11 @@ func run() int {
 // startServer starts ClickHouse, cancelling the start on a signal. The
 // returned cleanup stops it and removes a temporary data directory.
 func startServer(sigs <-chan os.Signal, data string, tcpPort, httpPort int) (*chlocal.Server, func(), error) {
+	ctx, starting := cancelOnSignal(sigs)
+	defer starting()
+	if _, err := chlocal.Fetch(ctx, os.Stderr); err != nil {
+		return nil, nil, err
+	}
 	removeData := false
 	if data == "" {
 		dir, err := os.MkdirTemp("", "chlocal-")
@@ -80,19 +93,7 @@ func startServer(sigs <-chan os.Signal, data string, tcpPort, httpPort int) (*ch
 		}
 		data, removeData = dir, true
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	started := make(chan struct{})
-	go func() {
-		select {
-		case sig := <-sigs:
-			fmt.Fprintf(os.Stderr, "chlocal: %v during startup; giving up\n", sig)
-			cancel()
-		case <-started:
-		}
-	}()
 	srv, err := chlocal.Start(ctx, chlocal.Options{DataDir: data, TCPPort: tcpPort, HTTPPort: httpPort})
-	close(started)
 	if err != nil {
 		if removeData {
 			_ = os.RemoveAll(data)
@@ -112,6 +113,23 @@ func startServer(sigs <-chan os.Signal, data string, tcpPort, httpPort int) (*ch
 		}
 	}
 	return srv, cleanup, nil
+}
+
+// cancelOnSignal returns a context that a signal cancels until done is
+// called: startup (a first-time download included) can be interrupted, and
+// later signals are left to the caller.
+func cancelOnSignal(sigs <-chan os.Signal) (ctx context.Context, done func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-sigs:
+			fmt.Fprintf(os.Stderr, "chlocal: %v during startup; giving up\n", sig)
+			cancel()
+		case <-started:
+		}
+	}()
+	return ctx, func() { close(started); cancel() }
 }
 
 // serve waits for a signal, or for ClickHouse to die on its own.

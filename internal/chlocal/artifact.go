@@ -23,7 +23,6 @@ type artifact struct {
 	mode      fs.FileMode // mode of the installed file
 	// locate returns the tarball URL and the integrity the registry reports.
 	locate func(ctx context.Context) (url, integrity string, err error)
-	client *http.Client
 	note   io.Writer // progress messages; nil for silence
 }
 
@@ -76,11 +75,12 @@ func (a *artifact) download(ctx context.Context, url string, want integrity) err
 	if err != nil {
 		return fmt.Errorf("chlocal: download %s: %w", url, err)
 	}
-	client := a.client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
+	// A transport of its own, closed when done: the shared default one would
+	// keep the (HTTP/2) connection and its read loop alive after the
+	// download, for nothing, in whatever process fetched.
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	defer transport.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: transport}).Do(req)
 	if err != nil {
 		return fmt.Errorf("chlocal: download %s: %w", url, err)
 	}

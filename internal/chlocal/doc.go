@@ -2,11 +2,13 @@
 // clickhouse-local published on npm) for tests and local development.
 //
 // Debian ships ClickHouse 18.16, which lacks DateTime64 and Map, and Docker is
-// not available everywhere, so this package downloads
-// @chdb/lib-linux-x64-gnu once into a per-user cache, verifies it against a
-// pinned sha512, compiles a tiny C launcher with gcc, and runs
-// clickhouse-local as a child process that opens TCP (native) and HTTP
-// listeners on 127.0.0.1.
+// not available everywhere, so Fetch (`go run ./cmd/chlocal fetch`, which
+// `make test` and `make run` run first) downloads @chdb/lib-linux-x64-gnu
+// once into a per-user cache, verifies it against a pinned sha512 and
+// compiles a tiny C launcher with gcc; Start then runs clickhouse-local as a
+// child process that opens TCP (native) and HTTP listeners on 127.0.0.1.
+// Start never downloads: a test process finding an empty cache fails with
+// ErrNotFetched, saying what to run.
 //
 // Setting CLICKHOUSE_ENDPOINT (for example tcp://user:pass@host:9000) makes
 // ForTest and cmd/chlocal use that server instead of starting one.

@@ -31,9 +31,10 @@ func launcherPath(cache string, src []byte) string {
 	return filepath.Join(cache, "launcher-"+hex.EncodeToString(sum[:8]), "chlocal-launcher")
 }
 
-// EnsureLauncher returns the path of the compiled launcher, building it with
-// gcc under the cache lock if it is not there yet.
-func EnsureLauncher(ctx context.Context) (string, error) {
+// ensureLauncher returns the path of the compiled launcher, building it with
+// gcc under the cache lock if it is not there yet. Fetch builds it too, so
+// normally this only finds it; building needs no network, so Start may.
+func ensureLauncher(ctx context.Context) (string, error) {
 	cache, err := CacheDir()
 	if err != nil {
 		return "", err

@@ -49,8 +49,10 @@ type Server struct {
 	httpPort int
 }
 
-// Start downloads ClickHouse if needed, starts it on opts.DataDir and returns
-// once it answers SELECT 1 over the native protocol.
+// Start starts ClickHouse on opts.DataDir and returns once it answers
+// SELECT 1 over the native protocol. It never downloads: the library must
+// be in the cache already (Fetch, or FetchCommand), otherwise the error
+// wraps ErrNotFetched and says what to run.
 func Start(ctx context.Context, opts Options) (*Server, error) {
 	if opts.DataDir == "" {
 		return nil, errors.New("chlocal: Options.DataDir is required")
@@ -66,11 +68,11 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("chlocal: create data dir: %w", err)
 	}
-	lib, err := EnsureLibrary(ctx)
+	lib, err := cachedLibrary(chdb)
 	if err != nil {
 		return nil, err
 	}
-	launcher, err := EnsureLauncher(ctx)
+	launcher, err := ensureLauncher(ctx)
 	if err != nil {
 		return nil, err
 	}

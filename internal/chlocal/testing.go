@@ -26,8 +26,8 @@ func ForTest(t testing.TB) string {
 // StartForTest always starts an embedded server, for tests that stop, kill,
 // restart or pause it. Since those tests cannot run against an external
 // server, it skips the test when $CLICKHOUSE_ENDPOINT is set. Setup errors
-// (no npm, no gcc, no network on first use) fail the test rather than skip
-// it, so a broken environment is never mistaken for passing tests.
+// (ClickHouse not fetched, no gcc) fail the test rather than skip it, so a
+// broken environment is never mistaken for passing tests.
 func StartForTest(t testing.TB) *Server {
 	t.Helper()
 	if os.Getenv(EndpointEnv) != "" {
@@ -37,7 +37,7 @@ func StartForTest(t testing.TB) *Server {
 	defer cancel()
 	s, err := Start(ctx, Options{DataDir: t.TempDir()})
 	if err != nil {
-		t.Fatalf("chlocal: %v", err)
+		t.Fatal(err) // errors from Start already say "chlocal: ..."
 	}
 	// Registered after t.TempDir, so it runs before the directory is removed.
 	t.Cleanup(func() {
