@@ -1,22 +1,24 @@
 package admission
 
-// blockedLocked says which limit stops tenant from taking n bytes now, or ReasonNone.
-func (g *Gate) blockedLocked(tenant string, n int64) Reason {
+import "github.com/sluicehq/sluice/internal/backpressure"
+
+// blockedLocked says which limit stops tenant from taking n bytes now, or backpressure.ReasonNone.
+func (g *Gate) blockedLocked(tenant string, n int64) backpressure.Reason {
 	if g.cfg.MaxRequests > 0 && g.requests+1 > g.cfg.MaxRequests {
-		return ReasonOverloaded
+		return backpressure.ReasonOverloaded
 	}
 	if g.cfg.MaxBytes > 0 && g.bytes+n > g.cfg.MaxBytes {
-		return ReasonInflightBytes
+		return backpressure.ReasonInflightBytes
 	}
 	if u := g.tenants[tenant]; u != nil {
 		if g.shareRequests > 0 && u.requests+1 > g.shareRequests {
-			return ReasonTenantShare
+			return backpressure.ReasonTenantShare
 		}
 		if g.shareBytes > 0 && u.bytes+n > g.shareBytes {
-			return ReasonTenantShare
+			return backpressure.ReasonTenantShare
 		}
 	}
-	return ReasonNone
+	return backpressure.ReasonNone
 }
 
 func (g *Gate) takeLocked(tenant string, n int64) {
@@ -62,12 +64,12 @@ func (g *Gate) grantLocked() {
 		w := e.Value.(*waiter)
 		next := e.Next()
 		switch g.blockedLocked(w.tenant, w.n) {
-		case ReasonNone:
+		case backpressure.ReasonNone:
 			g.takeLocked(w.tenant, w.n)
 			w.granted = true
 			close(w.ready)
 			g.waiters.Remove(e)
-		case ReasonTenantShare:
+		case backpressure.ReasonTenantShare:
 		default:
 			return
 		}

@@ -7,7 +7,7 @@ type Config struct {
 	// MaxRequests caps requests in flight (0: unlimited).
 	MaxRequests int
 	// MaxBytes caps bytes in flight (0: unlimited). A request heavier than this is refused
-	// at once with ReasonTooLarge: it could never be admitted.
+	// at once with backpressure.ReasonTooLarge: it could never be admitted.
 	MaxBytes int64
 	// MaxWaiting caps requests queued for admission; with 0 a request that does not fit is
 	// refused at once.
@@ -24,15 +24,3 @@ type Config struct {
 
 // OverflowTenant is the bucket of tenants beyond MaxTenants, and a safe metric label value.
 const OverflowTenant = "_overflow"
-
-// Reason says why Acquire refused; the values are the receiver's canonical metric values.
-type Reason string
-
-// Refusal reasons.
-const (
-	ReasonNone          Reason = ""
-	ReasonOverloaded    Reason = "overloaded"
-	ReasonInflightBytes Reason = "inflight_bytes"
-	ReasonTenantShare   Reason = "tenant_share"
-	ReasonTooLarge      Reason = "too_large"
-)

@@ -8,6 +8,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/sluicehq/sluice/internal/backpressure"
 )
 
 // ErrRefused is wrapped by every refusal from Acquire.
@@ -15,10 +17,10 @@ var ErrRefused = errors.New("admission refused")
 
 // refusedErrors are preallocated so the refusal path, the one that runs under a flood,
 // allocates nothing for its error.
-var refusedErrors = map[Reason]error{
-	ReasonOverloaded:    fmt.Errorf("%w: %s", ErrRefused, ReasonOverloaded),
-	ReasonInflightBytes: fmt.Errorf("%w: %s", ErrRefused, ReasonInflightBytes),
-	ReasonTenantShare:   fmt.Errorf("%w: %s", ErrRefused, ReasonTenantShare),
+var refusedErrors = map[backpressure.Reason]error{
+	backpressure.ReasonOverloaded:    fmt.Errorf("%w: %s", ErrRefused, backpressure.ReasonOverloaded),
+	backpressure.ReasonInflightBytes: fmt.Errorf("%w: %s", ErrRefused, backpressure.ReasonInflightBytes),
+	backpressure.ReasonTenantShare:   fmt.Errorf("%w: %s", ErrRefused, backpressure.ReasonTenantShare),
 }
 
 // Gate is a weighted semaphore over requests and bytes. The zero Gate is not usable; call New.
@@ -65,17 +67,17 @@ func New(cfg Config) *Gate {
 // must be called exactly once when the request's memory is no longer held. On refusal it
 // returns the reason and an error wrapping ErrRefused (or the context's error), and leaves
 // the gate unchanged.
-func (g *Gate) Acquire(ctx context.Context, tenant string, n int64) (release func(), _ Reason, _ error) {
-	if r := g.neverFits(n); r != ReasonNone {
+func (g *Gate) Acquire(ctx context.Context, tenant string, n int64) (release func(), _ backpressure.Reason, _ error) {
+	if r := g.neverFits(n); r != backpressure.ReasonNone {
 		return nil, r, fmt.Errorf("%w: request of %d bytes exceeds the %s limit", ErrRefused, n, r)
 	}
 	g.mu.Lock()
 	tenant = g.tenantKeyLocked(tenant)
 	if g.waiters.Len() == 0 {
-		if r := g.blockedLocked(tenant, n); r == ReasonNone {
+		if r := g.blockedLocked(tenant, n); r == backpressure.ReasonNone {
 			g.takeLocked(tenant, n)
 			g.mu.Unlock()
-			return g.releaser(tenant, n), ReasonNone, nil
+			return g.releaser(tenant, n), backpressure.ReasonNone, nil
 		}
 	}
 	if g.cfg.MaxWait <= 0 || g.waiters.Len() >= g.cfg.MaxWaiting {
@@ -91,23 +93,23 @@ func (g *Gate) Acquire(ctx context.Context, tenant string, n int64) (release fun
 }
 
 // neverFits refuses a request no amount of waiting can admit.
-func (g *Gate) neverFits(n int64) Reason {
+func (g *Gate) neverFits(n int64) backpressure.Reason {
 	if g.cfg.MaxBytes > 0 && n > g.cfg.MaxBytes {
-		return ReasonTooLarge
+		return backpressure.ReasonTooLarge
 	}
 	if g.shareBytes > 0 && n > g.shareBytes {
-		return ReasonTooLarge
+		return backpressure.ReasonTooLarge
 	}
-	return ReasonNone
+	return backpressure.ReasonNone
 }
 
-func (g *Gate) wait(ctx context.Context, elem *list.Element, w *waiter) (func(), Reason, error) {
+func (g *Gate) wait(ctx context.Context, elem *list.Element, w *waiter) (func(), backpressure.Reason, error) {
 	timer := time.NewTimer(g.cfg.MaxWait)
 	defer timer.Stop()
 	var cause error
 	select {
 	case <-w.ready:
-		return g.releaser(w.tenant, w.n), ReasonNone, nil
+		return g.releaser(w.tenant, w.n), backpressure.ReasonNone, nil
 	case <-timer.C:
 		cause = fmt.Errorf("%w: waited %s", ErrRefused, g.cfg.MaxWait)
 	case <-ctx.Done():
@@ -117,7 +119,7 @@ func (g *Gate) wait(ctx context.Context, elem *list.Element, w *waiter) (func(),
 	defer g.mu.Unlock()
 	if w.granted {
 		// Admitted between the timeout and taking the lock: the caller owns it now.
-		return g.releaser(w.tenant, w.n), ReasonNone, nil
+		return g.releaser(w.tenant, w.n), backpressure.ReasonNone, nil
 	}
 	r := orOverloaded(g.blockedLocked(w.tenant, w.n))
 	g.waiters.Remove(elem)
@@ -126,10 +128,10 @@ func (g *Gate) wait(ctx context.Context, elem *list.Element, w *waiter) (func(),
 	return nil, r, fmt.Errorf("%w (%s)", cause, r)
 }
 
-func orOverloaded(r Reason) Reason {
-	if r == ReasonNone {
+func orOverloaded(r backpressure.Reason) backpressure.Reason {
+	if r == backpressure.ReasonNone {
 		// It fits now but others queued first, or the queue is full: the gate is busy.
-		return ReasonOverloaded
+		return backpressure.ReasonOverloaded
 	}
 	return r
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/sluicehq/sluice/internal/backpressure"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -20,11 +22,11 @@ func mustAcquire(t *testing.T, g *Gate, tenant string, n int64) func() {
 	t.Helper()
 	rel, r, err := g.Acquire(context.Background(), tenant, n)
 	require.NoError(t, err)
-	require.Equal(t, ReasonNone, r)
+	require.Equal(t, backpressure.ReasonNone, r)
 	return rel
 }
 
-func refusal(t *testing.T, g *Gate, tenant string, n int64) Reason {
+func refusal(t *testing.T, g *Gate, tenant string, n int64) backpressure.Reason {
 	t.Helper()
 	rel, r, err := g.Acquire(context.Background(), tenant, n)
 	require.ErrorIs(t, err, ErrRefused)
@@ -35,9 +37,9 @@ func refusal(t *testing.T, g *Gate, tenant string, n int64) Reason {
 func TestRefusesBeyondRequestAndByteLimitsWithTheReason(t *testing.T) {
 	g := New(Config{MaxRequests: 2, MaxBytes: 100})
 	a := mustAcquire(t, g, "", 60)
-	assert.Equal(t, ReasonInflightBytes, refusal(t, g, "", 50))
+	assert.Equal(t, backpressure.ReasonInflightBytes, refusal(t, g, "", 50))
 	b := mustAcquire(t, g, "", 40)
-	assert.Equal(t, ReasonOverloaded, refusal(t, g, "", 0))
+	assert.Equal(t, backpressure.ReasonOverloaded, refusal(t, g, "", 0))
 	a()
 	b()
 	assert.Equal(t, Stats{}, g.Stats())
@@ -47,7 +49,7 @@ func TestRequestLargerThanTheWholeLimitIsRefusedAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		g := New(Config{MaxBytes: 100, MaxWaiting: 10, MaxWait: time.Hour})
 		start := time.Now()
-		assert.Equal(t, ReasonTooLarge, refusal(t, g, "", 101))
+		assert.Equal(t, backpressure.ReasonTooLarge, refusal(t, g, "", 101))
 		assert.Zero(t, time.Since(start), "must not wait")
 		assert.Equal(t, Stats{}, g.Stats())
 	})
@@ -107,7 +109,7 @@ func TestWaitIsBoundedInTimeAndRefusesWithTheBlockingReason(t *testing.T) {
 		g := New(Config{MaxBytes: 10, MaxWaiting: 1, MaxWait: 3 * time.Second})
 		hold := mustAcquire(t, g, "", 8)
 		start := time.Now()
-		assert.Equal(t, ReasonInflightBytes, refusal(t, g, "", 5))
+		assert.Equal(t, backpressure.ReasonInflightBytes, refusal(t, g, "", 5))
 		assert.Equal(t, 3*time.Second, time.Since(start))
 		assert.Equal(t, Stats{Requests: 1, Bytes: 8, Tenants: 1}, g.Stats())
 		hold()
@@ -123,7 +125,7 @@ func TestWaitQueueIsBounded(t *testing.T) {
 		}
 		synctest.Wait()
 		start := time.Now()
-		assert.Equal(t, ReasonOverloaded, refusal(t, g, "", 0))
+		assert.Equal(t, backpressure.ReasonOverloaded, refusal(t, g, "", 0))
 		assert.Zero(t, time.Since(start), "a full queue refuses at once")
 		hold()
 		synctest.Wait()
@@ -173,8 +175,8 @@ func TestTenantCannotExceedItsShareWhileOthersProceed(t *testing.T) {
 func TestTenantShareRefusesWithoutWaiting(t *testing.T) {
 	g := New(Config{MaxRequests: 10, MaxBytes: 100, TenantShare: 0.3})
 	rel := mustAcquire(t, g, "a", 25)
-	assert.Equal(t, ReasonTenantShare, refusal(t, g, "a", 10))
-	assert.Equal(t, ReasonTooLarge, refusal(t, g, "b", 31), "bigger than a share can ever hold")
+	assert.Equal(t, backpressure.ReasonTenantShare, refusal(t, g, "a", 10))
+	assert.Equal(t, backpressure.ReasonTooLarge, refusal(t, g, "b", 31), "bigger than a share can ever hold")
 	mustAcquire(t, g, "b", 30)()
 	rel()
 }
@@ -243,5 +245,15 @@ func TestRefusalErrorsAreErrRefused(t *testing.T) {
 	rel := mustAcquire(t, g, "", 0)
 	_, _, err := g.Acquire(context.Background(), "", 0)
 	assert.True(t, errors.Is(err, ErrRefused))
+	rel()
+}
+
+// The gate speaks the contract's reasons: an admitted request reports the same "none" a
+// successful response carries, so a reason can go straight to a metric attribute.
+func TestAdmittedRequestReportsTheContractsNoneReason(t *testing.T) {
+	g := New(Config{MaxRequests: 1})
+	rel, r, err := g.Acquire(context.Background(), "", 0)
+	require.NoError(t, err)
+	assert.Equal(t, backpressure.OK.Reason, r)
 	rel()
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/sluicehq/sluice/internal/admission"
 	"github.com/sluicehq/sluice/internal/backpressure"
 	"github.com/sluicehq/sluice/internal/tenant"
 )
@@ -30,15 +29,15 @@ func (r *otlpReceiver) admit(ctx context.Context, sig, transport string, n int64
 }
 
 // refusal words the gate's answer for the client, naming the setting that refused it.
-func (r *otlpReceiver) refusal(reason admission.Reason, tenant string, n int64) backpressure.Response {
+func (r *otlpReceiver) refusal(reason backpressure.Reason, tenant string, n int64) backpressure.Response {
 	a := r.cfg.Admission
 	switch reason {
-	case admission.ReasonTooLarge:
+	case backpressure.ReasonTooLarge:
 		return backpressure.TooLarge(fmt.Sprintf(
 			"request of %d bytes can never be admitted: over admission.max_inflight_bytes (%d) or the tenant share of it", n, a.MaxInflightBytes))
-	case admission.ReasonInflightBytes:
+	case backpressure.ReasonInflightBytes:
 		return r.overBytes
-	case admission.ReasonTenantShare:
+	case backpressure.ReasonTenantShare:
 		return backpressure.Refused(backpressure.ReasonTenantShare, fmt.Sprintf(
 			"tenant %q is over its share (admission.tenant.max_share %v)", tenant, a.Tenant.MaxShare), a.RetryAfter)
 	}
