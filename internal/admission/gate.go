@@ -15,6 +15,10 @@ import (
 // ErrRefused is wrapped by every refusal from Acquire.
 var ErrRefused = errors.New("admission refused")
 
+// ErrQueueFull is wrapped by refusals made because MaxWaiting requests already wait, so the
+// caller can name that limit rather than the one the request was waiting for.
+var ErrQueueFull = fmt.Errorf("%w: wait queue full", ErrRefused)
+
 // refusedErrors are preallocated so the refusal path, the one that runs under a flood,
 // allocates nothing for its error.
 var refusedErrors = map[backpressure.Reason]error{
@@ -28,17 +32,23 @@ type Gate struct {
 	cfg           Config
 	shareRequests int   // per-tenant request cap, 0 without shares
 	shareBytes    int64 // per-tenant byte cap, 0 without shares
+	shareWaiting  int   // per-tenant cap on waiters, 0 without shares
 
 	mu       sync.Mutex
 	requests int
 	bytes    int64
 	tenants  map[string]*usage
 	waiters  list.List // of *waiter, in arrival order
+	// queued counts the waiters that hold one of the MaxWaiting places: those blocked by a
+	// global limit. Waiters blocked only by their own tenant's share are bounded per tenant
+	// (shareWaiting) instead, so a greedy tenant cannot fill the queue others need.
+	queued int
 }
 
 type usage struct {
 	requests int
 	bytes    int64
+	waiting  int // this tenant's waiters, of either kind
 }
 
 type waiter struct {
@@ -46,6 +56,7 @@ type waiter struct {
 	n       int64
 	ready   chan struct{} // closed once admitted
 	granted bool          // guarded by Gate.mu
+	queued  bool          // holds a MaxWaiting place (blocked by a global limit); guarded by Gate.mu
 }
 
 // New returns a gate enforcing cfg.
@@ -58,6 +69,7 @@ func New(cfg Config) *Gate {
 		if cfg.MaxBytes > 0 {
 			g.shareBytes = max(1, int64(math.Ceil(cfg.TenantShare*float64(cfg.MaxBytes))))
 		}
+		g.shareWaiting = max(1, int(math.Ceil(cfg.TenantShare*float64(cfg.MaxWaiting))))
 	}
 	return g
 }
@@ -67,29 +79,50 @@ func New(cfg Config) *Gate {
 // must be called exactly once when the request's memory is no longer held. On refusal it
 // returns the reason and an error wrapping ErrRefused (or the context's error), and leaves
 // the gate unchanged.
+//
+// A request held back by its own tenant's share waits without taking one of the
+// MaxWaiting places (its tenant may have its share of MaxWaiting such waiters), and a
+// request that fits is admitted at once even while such waiters queue: they could not go
+// anyway.
 func (g *Gate) Acquire(ctx context.Context, tenant string, n int64) (release func(), _ backpressure.Reason, _ error) {
 	if r := g.neverFits(n); r != backpressure.ReasonNone {
 		return nil, r, fmt.Errorf("%w: request of %d bytes exceeds the %s limit", ErrRefused, n, r)
 	}
 	g.mu.Lock()
 	tenant = g.tenantKeyLocked(tenant)
-	if g.waiters.Len() == 0 {
-		if r := g.blockedLocked(tenant, n); r == backpressure.ReasonNone {
-			g.takeLocked(tenant, n)
-			g.mu.Unlock()
-			return g.releaser(tenant, n), backpressure.ReasonNone, nil
-		}
-	}
-	if g.cfg.MaxWait <= 0 || g.waiters.Len() >= g.cfg.MaxWaiting {
-		r := orOverloaded(g.blockedLocked(tenant, n))
+	r := g.blockedLocked(tenant, n)
+	if r == backpressure.ReasonNone && g.queued == 0 {
+		g.takeLocked(tenant, 1, n)
 		g.mu.Unlock()
-		return nil, r, refusedErrors[r]
+		return g.releaser(tenant, 1, n), backpressure.ReasonNone, nil
 	}
-	w := &waiter{tenant: tenant, n: n, ready: make(chan struct{})}
+	if r, err := g.mayWaitLocked(tenant, r); err != nil {
+		g.mu.Unlock()
+		return nil, r, err
+	}
+	w := &waiter{tenant: tenant, n: n, ready: make(chan struct{}), queued: r != backpressure.ReasonTenantShare}
 	elem := g.waiters.PushBack(w)
+	g.waitingLocked(w, +1)
 	g.grantLocked()
 	g.mu.Unlock()
 	return g.wait(ctx, elem, w)
+}
+
+// mayWaitLocked refuses a request that cannot be admitted now (blocked says why) and has no
+// room to wait, with the limit that refused it.
+func (g *Gate) mayWaitLocked(tenant string, blocked backpressure.Reason) (backpressure.Reason, error) {
+	if g.cfg.MaxWait <= 0 {
+		r := orOverloaded(blocked)
+		return r, refusedErrors[r]
+	}
+	if u := g.tenants[tenant]; u != nil && g.shareWaiting > 0 && u.waiting >= g.shareWaiting {
+		// Its tenant already has its share of the queue.
+		return backpressure.ReasonTenantShare, refusedErrors[backpressure.ReasonTenantShare]
+	}
+	if blocked != backpressure.ReasonTenantShare && g.queued >= g.cfg.MaxWaiting {
+		return orOverloaded(blocked), ErrQueueFull
+	}
+	return backpressure.ReasonNone, nil
 }
 
 // neverFits refuses a request no amount of waiting can admit.
@@ -109,7 +142,7 @@ func (g *Gate) wait(ctx context.Context, elem *list.Element, w *waiter) (func(),
 	var cause error
 	select {
 	case <-w.ready:
-		return g.releaser(w.tenant, w.n), backpressure.ReasonNone, nil
+		return g.releaser(w.tenant, 1, w.n), backpressure.ReasonNone, nil
 	case <-timer.C:
 		cause = fmt.Errorf("%w: waited %s", ErrRefused, g.cfg.MaxWait)
 	case <-ctx.Done():
@@ -119,10 +152,11 @@ func (g *Gate) wait(ctx context.Context, elem *list.Element, w *waiter) (func(),
 	defer g.mu.Unlock()
 	if w.granted {
 		// Admitted between the timeout and taking the lock: the caller owns it now.
-		return g.releaser(w.tenant, w.n), backpressure.ReasonNone, nil
+		return g.releaser(w.tenant, 1, w.n), backpressure.ReasonNone, nil
 	}
 	r := orOverloaded(g.blockedLocked(w.tenant, w.n))
 	g.waiters.Remove(elem)
+	g.waitingLocked(w, -1)
 	// Leaving may unblock the waiters behind us (we may have been the head).
 	g.grantLocked()
 	return nil, r, fmt.Errorf("%w (%s)", cause, r)

@@ -257,3 +257,77 @@ func TestAdmittedRequestReportsTheContractsNoneReason(t *testing.T) {
 	assert.Equal(t, backpressure.OK.Reason, r)
 	rel()
 }
+
+// TestFloodingTenantCannotTakeTheQueueFromOthers: one tenant floods a gate that lets
+// requests wait, another sends a trickle that always fits within its share. The flood is held
+// to its share and refused for it; the trickle is never refused.
+func TestFloodingTenantCannotTakeTheQueueFromOthers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := New(Config{MaxRequests: 4, TenantShare: 0.5, MaxWaiting: 4, MaxWait: 5 * time.Second})
+		var floodAdmitted, floodShareRefusals, floodOther atomic.Int64
+		var wg sync.WaitGroup
+		stop := make(chan struct{})
+		for range 20 {
+			wg.Go(func() {
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					rel, r, err := g.Acquire(context.Background(), "flood", 0)
+					switch {
+					case err == nil:
+						floodAdmitted.Add(1)
+						time.Sleep(3 * time.Second)
+						rel()
+					case r == backpressure.ReasonTenantShare:
+						floodShareRefusals.Add(1)
+						time.Sleep(100 * time.Millisecond)
+					default:
+						floodOther.Add(1)
+						time.Sleep(100 * time.Millisecond)
+					}
+				}
+			})
+		}
+		for range 50 {
+			time.Sleep(time.Second)
+			rel, r, err := g.Acquire(context.Background(), "trickle", 0)
+			require.NoError(t, err, "trickle refused: %s", r)
+			time.Sleep(200 * time.Millisecond)
+			rel()
+		}
+		close(stop)
+		wg.Wait()
+		assert.Positive(t, floodAdmitted.Load())
+		assert.Positive(t, floodShareRefusals.Load(), "the flood is refused for its share")
+		assert.Zero(t, floodOther.Load(), "never for a limit the flood did not reach")
+		assert.Equal(t, Stats{}, g.Stats())
+	})
+}
+
+// TestShareBlockedWaitersAreBoundedPerTenant: waiters blocked by their own share are capped
+// at the tenant's share of MaxWaiting, and a full global queue is refused with ErrQueueFull.
+func TestShareBlockedWaitersAreBoundedPerTenant(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := New(Config{MaxRequests: 2, TenantShare: 0.5, MaxWaiting: 2, MaxWait: time.Minute})
+		a := mustAcquire(t, g, "a", 0)
+		go func() { mustAcquire(t, g, "a", 0)() }() // waits for its share, in a's own place
+		synctest.Wait()
+		assert.Equal(t, backpressure.ReasonTenantShare, refusal(t, g, "a", 0), "a has its share of waiters")
+		b := mustAcquire(t, g, "b", 0) // the gate is now full
+		for _, tenant := range []string{"c", "d"} {
+			go func() { mustAcquire(t, g, tenant, 0)() }()
+		}
+		synctest.Wait()
+		_, r, err := g.Acquire(context.Background(), "e", 0)
+		assert.Equal(t, backpressure.ReasonOverloaded, r)
+		assert.ErrorIs(t, err, ErrQueueFull)
+		assert.Equal(t, 3, g.Stats().Waiting)
+		a()
+		b()
+		synctest.Wait()
+		assert.Equal(t, Stats{}, g.Stats())
+	})
+}

@@ -2,9 +2,11 @@ package sluicereceiver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/sluicehq/sluice/internal/admission"
 	"github.com/sluicehq/sluice/internal/backpressure"
 	"github.com/sluicehq/sluice/internal/tenant"
 )
@@ -17,7 +19,7 @@ func (r *otlpReceiver) admit(ctx context.Context, sig, transport string, n int64
 	rel, reason, err := r.gate.Acquire(ctx, tenant, n)
 	r.telemetry.SluiceReceiverAdmissionWaitDuration.Record(ctx, time.Since(start).Seconds(), r.attrs.route[routeKey{sig, transport}])
 	if err != nil {
-		return nil, r.refusal(reason, tenant, n)
+		return nil, r.refusal(reason, err, tenant, n)
 	}
 	r.telemetry.SluiceReceiverInflightRequests.Add(ctx, 1)
 	r.telemetry.SluiceReceiverInflightBytes.Add(ctx, n)
@@ -29,7 +31,7 @@ func (r *otlpReceiver) admit(ctx context.Context, sig, transport string, n int64
 }
 
 // refusal words the gate's answer for the client, naming the setting that refused it.
-func (r *otlpReceiver) refusal(reason backpressure.Reason, tenant string, n int64) backpressure.Response {
+func (r *otlpReceiver) refusal(reason backpressure.Reason, err error, tenant string, n int64) backpressure.Response {
 	a := r.cfg.Admission
 	switch reason {
 	case backpressure.ReasonTooLarge:
@@ -41,17 +43,22 @@ func (r *otlpReceiver) refusal(reason backpressure.Reason, tenant string, n int6
 		return backpressure.Refused(backpressure.ReasonTenantShare, fmt.Sprintf(
 			"tenant %q is over its share (admission.tenant.max_share %v)", tenant, a.Tenant.MaxShare), a.RetryAfter)
 	}
+	if errors.Is(err, admission.ErrQueueFull) {
+		return r.overWaiting
+	}
 	return r.overRequests
 }
 
-// prebuiltRefusals builds the two refusals a flood produces once, so refusing costs no
+// prebuiltRefusals builds the refusals a flood produces once, so refusing costs no
 // formatting and no status construction.
-func prebuiltRefusals(a AdmissionConfig) (overRequests, overBytes backpressure.Response) {
+func prebuiltRefusals(a AdmissionConfig) (overRequests, overBytes, overWaiting backpressure.Response) {
 	overRequests = backpressure.Refused(backpressure.ReasonOverloaded, fmt.Sprintf(
 		"receiver overloaded: admission.max_inflight_requests (%d) in flight", a.MaxInflightRequests), a.RetryAfter)
 	overBytes = backpressure.Refused(backpressure.ReasonInflightBytes, fmt.Sprintf(
 		"receiver overloaded: admission.max_inflight_bytes (%d) in flight", a.MaxInflightBytes), a.RetryAfter)
-	return overRequests, overBytes
+	overWaiting = backpressure.Refused(backpressure.ReasonOverloaded, fmt.Sprintf(
+		"receiver overloaded: admission.max_waiting_requests (%d) already waiting", a.MaxWaitingRequests), a.RetryAfter)
+	return overRequests, overBytes, overWaiting
 }
 
 // tenant reads the tenant key from client metadata (needs include_metadata: true).

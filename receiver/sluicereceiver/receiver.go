@@ -34,7 +34,7 @@ type otlpReceiver struct {
 	refusals  *refusalLog
 	attrs     attrSets
 	// overRequests and overBytes are the prebuilt answers to the common refusals.
-	overRequests, overBytes backpressure.Response
+	overRequests, overBytes, overWaiting backpressure.Response
 
 	grpcServer *grpc.Server
 	grpcAddr   net.Addr // bound address, for logs and tests
@@ -60,7 +60,7 @@ func newReceiver(cfg *Config, set receiver.Settings) (*otlpReceiver, error) {
 	if err != nil {
 		return nil, err
 	}
-	overRequests, overBytes := prebuiltRefusals(cfg.Admission)
+	overRequests, overBytes, overWaiting := prebuiltRefusals(cfg.Admission)
 	gate := admission.New(gateConfig(cfg.Admission))
 	if err := tb.RegisterSluiceReceiverWaitingRequestsCallback(func(_ context.Context, o metric.Int64Observer) error {
 		o.Observe(int64(gate.Stats().Waiting))
@@ -71,6 +71,7 @@ func newReceiver(cfg *Config, set receiver.Settings) (*otlpReceiver, error) {
 	return &otlpReceiver{
 		overRequests: overRequests,
 		overBytes:    overBytes,
+		overWaiting:  overWaiting,
 		cfg:          cfg,
 		settings:     set,
 		gate:         gate,
