@@ -6,19 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"syscall"
-
-	"github.com/sluicehq/sluice/internal/chlocal"
 )
 
 // runCommand runs command next to ClickHouse and returns its exit status.
-func runCommand(sigs <-chan os.Signal, srv *chlocal.Server, endpoint string, command []string) int {
+func runCommand(sigs <-chan os.Signal, l *local, env, command []string) int {
 	cmd := exec.Command(command[0], command[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.Env = append(os.Environ(), chlocal.EndpointEnv+"="+endpoint)
-	if srv != nil {
-		// For scripts that print how to query what arrived (make run).
-		cmd.Env = append(cmd.Env, "CLICKHOUSE_HTTP_URL=http://"+srv.HTTPAddr())
-	}
+	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		// Own process group, so a terminal Ctrl-C reaches only us and the
 		// command gets exactly one forwarded signal, delivered to its whole
@@ -34,17 +28,14 @@ func runCommand(sigs <-chan os.Signal, srv *chlocal.Server, endpoint string, com
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 
-	var died <-chan struct{}
-	if srv != nil {
-		died = srv.Done()
-	}
+	died := l.died
 	for {
 		select {
 		case sig := <-sigs:
 			_ = syscall.Kill(-cmd.Process.Pid, sig.(syscall.Signal))
 		case <-died:
 			// Keep the command running: it should cope with an outage.
-			fmt.Fprintf(os.Stderr, "chlocal: warning: ClickHouse exited unexpectedly; log tail:\n%s\n", srv.LogTail())
+			fmt.Fprintf(os.Stderr, "chlocal: warning: ClickHouse exited unexpectedly; log tail:\n%s\n", l.logTail())
 			died = nil
 		case err := <-exited:
 			return exitCode(err)

@@ -1,6 +1,6 @@
 // Command chlocal runs an embedded ClickHouse 26.7 for local development.
 //
-//	go run ./cmd/chlocal [-data DIR] [-tcp-port N] [-http-port N] [-- command args...]
+//	go run ./cmd/chlocal [-data DIR] [-tcp-port N] [-http-port N] [-nodes N] [-- command args...]
 //	go run ./cmd/chlocal fetch
 //
 // fetch only puts ClickHouse into the cache (a ~170 MB download the first
@@ -13,6 +13,11 @@
 // forwards SIGINT/SIGTERM to it, stops ClickHouse when it exits, and exits
 // with the command's status. If CLICKHOUSE_ENDPOINT is already set, that
 // server is used and nothing is started.
+//
+// -nodes 2 (or more) starts a cluster instead, one shard per node, for trying
+// docs/scale-out.md by hand: CLICKHOUSE_ENDPOINT then lists every node
+// (tcp://a,b, the exporter's failover form) and CLICKHOUSE_CLUSTER names the
+// cluster, for cluster_name and Distributed(...).
 package main
 
 import (
@@ -21,11 +26,15 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/sluicehq/sluice/internal/chlocal"
 )
+
+// ClusterEnv names the cluster for commands run next to a -nodes cluster.
+const ClusterEnv = "CLICKHOUSE_CLUSTER"
 
 func main() {
 	os.Exit(run())
@@ -36,14 +45,19 @@ func run() int {
 		return fetch()
 	}
 	data := flag.String("data", "", "data directory, kept on exit (default: a temporary directory, removed on exit)")
-	tcpPort := flag.Int("tcp-port", 0, "native protocol port on 127.0.0.1 (0: any free port)")
-	httpPort := flag.Int("http-port", 0, "HTTP port on 127.0.0.1 (0: any free port)")
+	tcpPort := flag.Int("tcp-port", 0, "native protocol port on 127.0.0.1 (0: any free port; one node only)")
+	httpPort := flag.Int("http-port", 0, "HTTP port on 127.0.0.1 (0: any free port; one node only)")
+	nodes := flag.Int("nodes", 1, "number of nodes; 2 or more form a cluster named "+clusterName+", one shard per node")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: chlocal [flags] [-- command args...]\n       chlocal fetch\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
 	command := flag.Args()
+	if *nodes < 1 || (*nodes > 1 && (*tcpPort != 0 || *httpPort != 0)) {
+		fmt.Fprintln(os.Stderr, "chlocal: -nodes must be at least 1, and -tcp-port/-http-port need -nodes 1")
+		return 2
+	}
 
 	// Registered before anything starts so that Ctrl-C during the (possibly
 	// long, first-time) download cancels it instead of killing us outright.
@@ -51,68 +65,138 @@ func run() int {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 
-	endpoint := os.Getenv(chlocal.EndpointEnv)
-	var srv *chlocal.Server
-	if endpoint != "" {
+	var l *local
+	env := []string{}
+	if ep := os.Getenv(chlocal.EndpointEnv); ep != "" {
 		fmt.Fprintf(os.Stderr, "chlocal: using %s from the environment; not starting ClickHouse\n", chlocal.EndpointEnv)
+		l = &local{endpoint: ep}
 	} else {
-		var cleanup func()
 		var err error
-		srv, cleanup, err = startServer(sigs, *data, *tcpPort, *httpPort)
+		l, err = start(sigs, *data, *nodes, *tcpPort, *httpPort)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
-		defer cleanup()
-		endpoint = srv.Endpoint()
-		fmt.Fprintf(os.Stderr, "chlocal: ClickHouse ready (data %s)\n  native: %s\n  http:   http://%s\n",
-			srv.DataDir(), endpoint, srv.HTTPAddr())
+		defer l.stop()
+		// For scripts that print how to query what arrived (make run).
+		env = append(env, "CLICKHOUSE_HTTP_URL=http://"+l.httpAddr)
+		if l.cluster != "" {
+			env = append(env, ClusterEnv+"="+l.cluster)
+		}
 	}
+	env = append(env, chlocal.EndpointEnv+"="+l.endpoint)
 
 	if len(command) == 0 {
-		// Machine-readable line for scripts: eval-able, on stdout.
-		fmt.Printf("%s=%s\n", chlocal.EndpointEnv, endpoint)
-		return serve(sigs, srv)
+		// Machine-readable lines for scripts: eval-able, on stdout.
+		for _, kv := range env {
+			if !strings.HasPrefix(kv, "CLICKHOUSE_HTTP_URL=") {
+				fmt.Println(kv)
+			}
+		}
+		return serve(sigs, l)
 	}
-	return runCommand(sigs, srv, endpoint, command)
+	return runCommand(sigs, l, env, command)
 }
 
-// startServer starts ClickHouse, cancelling the start on a signal. The
-// returned cleanup stops it and removes a temporary data directory.
-func startServer(sigs <-chan os.Signal, data string, tcpPort, httpPort int) (*chlocal.Server, func(), error) {
+const clusterName = "sluice"
+
+// local is what was started: one server or a cluster.
+type local struct {
+	endpoint string // native URL; all nodes of a cluster, comma-separated
+	httpAddr string // of the first node
+	cluster  string // "" for one server
+	died     <-chan struct{}
+	logTail  func() string
+	stop     func()
+}
+
+// start starts ClickHouse (fetching it first if needed), cancelling the
+// start on a signal. stop stops it and removes a temporary data directory.
+func start(sigs <-chan os.Signal, data string, nodes, tcpPort, httpPort int) (*local, error) {
 	ctx, starting := cancelOnSignal(sigs)
 	defer starting()
 	if _, err := chlocal.Fetch(ctx, os.Stderr); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	removeData := false
 	if data == "" {
 		dir, err := os.MkdirTemp("", "chlocal-")
 		if err != nil {
-			return nil, nil, fmt.Errorf("chlocal: %w", err)
+			return nil, fmt.Errorf("chlocal: %w", err)
 		}
 		data, removeData = dir, true
 	}
-	srv, err := chlocal.Start(ctx, chlocal.Options{DataDir: data, TCPPort: tcpPort, HTTPPort: httpPort})
+	l, err := startIn(ctx, data, nodes, tcpPort, httpPort)
 	if err != nil {
 		if removeData {
 			_ = os.RemoveAll(data)
 		}
-		return nil, nil, err
+		return nil, err
 	}
-	cleanup := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := srv.Stop(ctx); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-		} else {
-			fmt.Fprintln(os.Stderr, "chlocal: ClickHouse stopped")
-		}
+	stopServers := l.stop
+	l.stop = func() {
+		stopServers()
 		if removeData {
 			_ = os.RemoveAll(data)
 		}
 	}
-	return srv, cleanup, nil
+	return l, nil
+}
+
+func startIn(ctx context.Context, data string, nodes, tcpPort, httpPort int) (*local, error) {
+	if nodes == 1 {
+		srv, err := chlocal.Start(ctx, chlocal.Options{DataDir: data, TCPPort: tcpPort, HTTPPort: httpPort})
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(os.Stderr, "chlocal: ClickHouse ready (data %s)\n  native: %s\n  http:   http://%s\n",
+			srv.DataDir(), srv.Endpoint(), srv.HTTPAddr())
+		return &local{
+			endpoint: srv.Endpoint(), httpAddr: srv.HTTPAddr(), died: srv.Done(), logTail: srv.LogTail,
+			stop: func() { report(srv.Stop) },
+		}, nil
+	}
+	c, err := chlocal.StartCluster(ctx, chlocal.ClusterOptions{Dir: data, Nodes: nodes, Name: clusterName})
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(os.Stderr, "chlocal: ClickHouse cluster %q ready (data %s), one shard per node\n", c.Name(), data)
+	addrs := make([]string, len(c.Nodes()))
+	died := make(chan struct{})
+	for i, n := range c.Nodes() {
+		fmt.Fprintf(os.Stderr, "  shard %d: native %s, http http://%s\n", i+1, n.Endpoint(), n.HTTPAddr())
+		addrs[i] = n.TCPAddr()
+		go func(done <-chan struct{}) {
+			<-done
+			select {
+			case <-died:
+			default:
+				close(died)
+			}
+		}(n.Done())
+	}
+	return &local{
+		endpoint: "tcp://" + strings.Join(addrs, ","), httpAddr: c.Nodes()[0].HTTPAddr(), cluster: c.Name(),
+		died: died, stop: func() { report(c.Stop) },
+		logTail: func() string {
+			var b strings.Builder
+			for i, n := range c.Nodes() {
+				fmt.Fprintf(&b, "shard %d (%s):\n%s\n", i+1, n.DataDir(), n.LogTail())
+			}
+			return b.String()
+		},
+	}, nil
+}
+
+// report runs stop with a bounded context and says how it went.
+func report(stop func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := stop(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	} else {
+		fmt.Fprintln(os.Stderr, "chlocal: ClickHouse stopped")
+	}
 }
 
 // cancelOnSignal returns a context that a signal cancels until done is
@@ -133,17 +217,13 @@ func cancelOnSignal(sigs <-chan os.Signal) (ctx context.Context, done func()) {
 }
 
 // serve waits for a signal, or for ClickHouse to die on its own.
-func serve(sigs <-chan os.Signal, srv *chlocal.Server) int {
-	var died <-chan struct{}
-	if srv != nil {
-		died = srv.Done()
-	}
+func serve(sigs <-chan os.Signal, l *local) int {
 	select {
 	case sig := <-sigs:
 		fmt.Fprintf(os.Stderr, "chlocal: %v; stopping\n", sig)
 		return 0
-	case <-died:
-		fmt.Fprintf(os.Stderr, "chlocal: ClickHouse exited unexpectedly; log tail:\n%s\n", srv.LogTail())
+	case <-l.died:
+		fmt.Fprintf(os.Stderr, "chlocal: ClickHouse exited unexpectedly; log tail:\n%s\n", l.logTail())
 		return 1
 	}
 }

@@ -52,3 +52,33 @@ func StartForTest(t testing.TB) *Server {
 	})
 	return s
 }
+
+// StartClusterForTest starts a cluster in t.TempDir() (opts.Dir is ignored)
+// and stops it in t.Cleanup. Like StartForTest, it skips the test when
+// $CLICKHOUSE_ENDPOINT is set.
+func StartClusterForTest(t testing.TB, opts ClusterOptions) *Cluster {
+	t.Helper()
+	if os.Getenv(EndpointEnv) != "" {
+		t.Skipf("chlocal: %s is set; this test needs embedded ClickHouse nodes of its own", EndpointEnv)
+	}
+	opts.Dir = t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), DefaultStartTimeout)
+	defer cancel()
+	c, err := StartCluster(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, n := range c.Nodes() {
+				t.Logf("chlocal: server log tail (%s):\n%s", n.DataDir(), n.LogTail())
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := c.Stop(ctx); err != nil {
+			t.Errorf("chlocal: stop cluster: %v", err)
+		}
+	})
+	return c
+}
