@@ -239,7 +239,11 @@ func (e *chExporter[T]) offer(p part[T], done func(error), abandoned <-chan stru
 func (e *chExporter[T]) breakerOpen(l *aLane[T], err error, rows int) error {
 	var open *breaker.OpenError
 	errors.As(err, &open)
-	e.tel.refused(l, reasonBreakerOpen, rows)
+	r := reasonBreakerOpen
+	if l.schemaFault.Load() {
+		r = reasonSchema
+	}
+	e.tel.refused(l, r, rows)
 	return l.refusals.breakerOpen(open.RetryAfter())
 }
 

@@ -65,21 +65,22 @@ func TestSameBatchTwiceAddsNoRows(t *testing.T) {
 	}
 }
 
-// TestSchemaMismatchIsPermanentAndCounted checks that rows ClickHouse rejects for their shape
-// come back as a permanent error, are counted as dropped and logged with table and code.
-func TestSchemaMismatchIsPermanentAndCounted(t *testing.T) {
+// TestRejectedRowsArePermanentAndCounted checks that rows ClickHouse rejects for their values
+// (here a CHECK constraint no row passes) come back as a permanent error, are counted as
+// dropped and logged with table and code. (A table that does not fit is no such error: see
+// TestDroppedTableKeepsTheRows.)
+func TestRejectedRowsArePermanentAndCounted(t *testing.T) {
 	endpoint := chlocal.ForTest(t)
 	cfg := testConfig(t, endpoint)
-	cfg.CreateSchema = false
 	conn := openDB(t, endpoint)
 	ctx := context.Background()
-	for _, q := range []string{
-		"CREATE DATABASE " + chschema.Ident(cfg.Database),
-		"CREATE TABLE " + quotedTable(cfg.Database, cfg.TracesTableName) + " (Timestamp DateTime64(9)) ENGINE = MergeTree ORDER BY tuple()",
-	} {
-		if err := conn.Exec(ctx, q); err != nil {
+	for _, s := range chschema.Statements(cfg.schemaOptions(false)) {
+		if err := conn.Exec(ctx, s.SQL); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := conn.Exec(ctx, "ALTER TABLE "+quotedTable(cfg.Database, cfg.TracesTableName)+" ADD CONSTRAINT never CHECK TraceId = 'never'"); err != nil {
+		t.Fatal(err)
 	}
 	tel := componenttest.NewTelemetry()
 	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
@@ -105,8 +106,8 @@ func TestSchemaMismatchIsPermanentAndCounted(t *testing.T) {
 		t.Fatalf("want one log line, got %d", len(entries))
 	}
 	f := entries[0].ContextMap()
-	if f["table"] != cfg.TracesTableName || f["clickhouse_code"] != int32(16) ||
-		!strings.Contains(fmt.Sprint(f["clickhouse_error"]), "NO_SUCH_COLUMN_IN_TABLE") {
+	if f["table"] != cfg.TracesTableName || f["clickhouse_code"] != int32(469) ||
+		!strings.Contains(fmt.Sprint(f["clickhouse_error"]), "VIOLATED_CONSTRAINT") {
 		t.Errorf("log fields = %v", f)
 	}
 }
@@ -157,7 +158,8 @@ func TestServerDownTripsTheBreaker(t *testing.T) {
 }
 
 // TestOneRejectingTableDoesNotBlockTheOthers: a metric table that rejects its rows permanently
-// loses only its own rows; the other tables of the batch are still written.
+// (a CHECK constraint no row passes) loses only its own rows; the other tables of the batch
+// are still written.
 func TestOneRejectingTableDoesNotBlockTheOthers(t *testing.T) {
 	endpoint := chlocal.ForTest(t)
 	cfg := testConfig(t, endpoint)
@@ -169,10 +171,8 @@ func TestOneRejectingTableDoesNotBlockTheOthers(t *testing.T) {
 	startComponent(t, exp)
 	conn := openDB(t, endpoint)
 	gauge := quotedTable(cfg.Database, cfg.MetricsTables.Gauge.Name)
-	for _, q := range []string{"DROP TABLE " + gauge, "CREATE TABLE " + gauge + " (TimeUnix DateTime) ENGINE = MergeTree ORDER BY tuple()"} {
-		if err := conn.Exec(ctx, q); err != nil {
-			t.Fatal(err)
-		}
+	if err := conn.Exec(ctx, "ALTER TABLE "+gauge+" ADD CONSTRAINT never CHECK MetricName = 'never'"); err != nil {
+		t.Fatal(err)
 	}
 	err = exp.ConsumeMetrics(ctx, testMetrics())
 	if !consumererror.IsPermanent(err) || !strings.Contains(err.Error(), cfg.MetricsTables.Gauge.Name) {

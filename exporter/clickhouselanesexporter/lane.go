@@ -35,6 +35,10 @@ type aLane[T any] struct {
 
 	used atomic.Bool // an offer arrived since the idle sweeper last looked
 	busy atomic.Bool // the worker holds a batch
+
+	// schemaFault: the last insert attempt failed because the table does not accept the rows,
+	// so refusals while the breaker is open are counted as reason schema.
+	schemaFault atomic.Bool
 }
 
 func (e *chExporter[T]) newLane(label string, dest *destination) *aLane[T] {
@@ -158,7 +162,7 @@ func (l *aLane[T]) insert(ctx context.Context, batch []lane.Item[T], report func
 			var open *breaker.OpenError
 			errors.As(err, &open)
 			if !hold() {
-				return l.unavailable(last, open.RetryAfter())
+				return l.giveUp(last, open.RetryAfter(), batch)
 			}
 			if !sleepCtx(ctx, open.RetryAfter()) {
 				return l.unavailable(ctx.Err(), l.e.cfg.Breaker.CoolDown)
@@ -171,6 +175,7 @@ func (l *aLane[T]) insert(ctx context.Context, batch []lane.Item[T], report func
 			}
 		}, report)
 		tok.Done(err)
+		l.schemaFault.Store(chinsert.IsSchema(err))
 		switch {
 		case err == nil:
 			l.e.tel.committed(l, lane.Total(batch).Bytes)
@@ -183,13 +188,22 @@ func (l *aLane[T]) insert(ctx context.Context, batch []lane.Item[T], report func
 		last = err
 		unsettled = unsettled || (l.e.cfg.Deduplicate && chinsert.OutcomeUnknown(err))
 		if !hold() && attempt >= rc.MaxAttempts {
-			return l.unavailable(fmt.Errorf("%d attempts failed, last: %w", attempt, err), l.e.cfg.Breaker.CoolDown)
+			return l.giveUp(fmt.Errorf("%d attempts failed, last: %w", attempt, err), l.e.cfg.Breaker.CoolDown, batch)
 		}
 		if !sleepCtx(ctx, backoff) {
 			return l.unavailable(ctx.Err(), l.e.cfg.Breaker.CoolDown)
 		}
 		backoff = min(2*backoff, rc.MaxInterval)
 	}
+}
+
+// giveUp answers a batch's callers with the 503 for cause, counting the rows as refused for
+// reason schema when the table is what refuses them (other failures are the breaker's).
+func (l *aLane[T]) giveUp(cause error, retryAfter time.Duration, batch []lane.Item[T]) error {
+	if chinsert.IsSchema(cause) {
+		l.e.tel.refused(l, reasonSchema, lane.Total(batch).Rows)
+	}
+	return l.unavailable(cause, retryAfter)
 }
 
 // unavailable is the 503 for rows this lane could not write now: the destination is failing.

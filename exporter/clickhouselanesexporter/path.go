@@ -45,7 +45,8 @@ type insertResult struct {
 // whatever happens: the caller still holds the pdata and retries from it.
 //
 // A table that rejects its rows permanently does not stop the others (their rows are good);
-// its error is returned at the end. A transient failure stops at once and is returned: the
+// its error is returned at the end. A transient failure (a schema error included: the table,
+// not the rows, is at fault) stops at once and is returned: the
 // caller retries the whole batch, and tables already written are not rewritten when
 // deduplication is on (same content, same token).
 func (p *insertPath) flush(ctx context.Context, timeout time.Duration, report func(insertResult)) error {
@@ -61,7 +62,7 @@ func (p *insertPath) flush(ctx context.Context, timeout time.Duration, report fu
 		err := p.ins.Insert(actx, t.query, t.block.Input())
 		cancel()
 		if err != nil {
-			err = fmt.Errorf("insert into %s: %w", t.name, err)
+			err = insertFault(t.name, fmt.Errorf("insert into %s: %w", t.name, err))
 		}
 		report(insertResult{table: t.name, rows: rows, duration: time.Since(start), err: err})
 		if err == nil {

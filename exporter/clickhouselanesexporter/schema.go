@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/ClickHouse/ch-go"
+
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chinsert"
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chschema"
 )
@@ -22,7 +24,7 @@ func createSchema(ctx context.Context, ins *chinsert.Inserter, cfg *Config, sign
 			continue
 		}
 		if err := ins.Exec(ctx, s.SQL); err != nil {
-			return fmt.Errorf("create %s: %w", s.Name, err)
+			return ddlFault(s.Name, fmt.Errorf("create %s: %w", s.Name, err))
 		}
 	}
 	return nil
@@ -40,6 +42,25 @@ func (c *Config) schemaOptions(textIndexes bool) chschema.Options {
 		Cluster: c.ClusterName, Engine: c.TableEngine.Name, EngineParams: c.TableEngine.Params,
 		TTL: c.TTL, TextIndexes: textIndexes, DedupWindow: c.DeduplicationWindow,
 	}
+}
+
+// ddlFault marks a failed DDL statement as a schema error when ClickHouse answered it with an
+// exception: a server that refuses CREATE has a configuration problem, and the rows waiting
+// for the table are good. Errors of the connection stay as they are (transient).
+func ddlFault(statement string, err error) error {
+	if _, isException := ch.AsException(err); !isException {
+		return err
+	}
+	return &chinsert.SchemaError{Table: statement, Err: err}
+}
+
+// insertFault marks a failed insert whose exception is about the table (chinsert.ClassSchema),
+// so its message tells the client and the log that the rows are kept.
+func insertFault(table string, err error) error {
+	if chinsert.IsSchema(err) {
+		return &chinsert.SchemaError{Table: table, Err: err}
+	}
+	return err
 }
 
 // quotedTable is `database`.`table`.

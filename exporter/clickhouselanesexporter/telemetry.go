@@ -24,10 +24,11 @@ const (
 	reasonBudget
 	reasonTooLarge
 	reasonShutdown
+	reasonSchema // the table does not accept good rows: see chinsert.ClassSchema
 	numReasons
 )
 
-var reasonNames = [numReasons]string{"queue_full", "breaker_open", "budget", "too_large", "shutdown"}
+var reasonNames = [numReasons]string{"queue_full", "breaker_open", "budget", "too_large", "shutdown", "schema"}
 
 // refusalLogInterval rate-limits the refusal log line, per reason: a flood of refusals must
 // not become a flood of log lines.

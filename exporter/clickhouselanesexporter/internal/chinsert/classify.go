@@ -25,59 +25,130 @@ func OutcomeUnknown(err error) bool {
 	return errors.As(err, &u)
 }
 
-// Permanent reports whether err means ClickHouse rejected the data or the schema itself, so
-// sending the same rows again can never succeed. Everything else — network errors, timeouts,
-// TOO_MANY_PARTS, memory limits, read-only replicas, unknown codes — is transient: the rows are
-// fine and a later attempt may land. When in doubt the answer is transient, because dropping
-// good data is worse than retrying bad data until a breaker trips.
-//
-// code is the ClickHouse exception code, or 0 when err is not a server exception.
-func Permanent(err error) (permanent bool, code proto.Error) {
-	exc, ok := ch.AsException(err)
-	if !ok {
-		return false, 0
+// Class is what a failed insert means for its rows.
+type Class uint8
+
+const (
+	// ClassTransient: the rows are fine and the server may take them later (network errors,
+	// timeouts, TOO_MANY_PARTS, memory limits, read-only replicas, unknown codes).
+	ClassTransient Class = iota
+	// ClassSchema: the table, the database or the server's configuration does not accept the
+	// rows (a dropped table, a missing column, an unknown setting, an ALTER gone wrong). The
+	// rows are fine: they are kept and retried until someone fixes the table.
+	ClassSchema
+	// ClassRows: ClickHouse rejected the rows themselves (a value it cannot parse or store,
+	// a CHECK constraint): sending them again can never succeed.
+	ClassRows
+)
+
+// Classify says what err means for the rows of the insert that returned it, and the
+// ClickHouse exception code (0 when err is not a server exception). When in doubt the answer
+// is not ClassRows, because dropping good data is worse than retrying bad data until a
+// breaker trips: only errors about the values of the rows are.
+func Classify(err error) (Class, proto.Error) {
+	if err == nil {
+		return ClassTransient, 0
 	}
-	_, permanent = permanentCodes[exc.Code]
-	return permanent, exc.Code
+	var se *SchemaError
+	asSchema := errors.As(err, &se)
+	exc, isException := ch.AsException(err)
+	var code proto.Error
+	if isException {
+		code = exc.Code
+	}
+	switch {
+	case asSchema:
+		return ClassSchema, code
+	case !isException:
+		return ClassTransient, 0
+	}
+	if _, ok := dataCodes[code]; ok {
+		return ClassRows, code
+	}
+	if _, ok := schemaCodes[code]; ok {
+		return ClassSchema, code
+	}
+	return ClassTransient, code
 }
 
-// permanentCodes are exceptions about the data or the schema: the rows do not fit the table.
-var permanentCodes = map[proto.Error]struct{}{
+// Permanent reports whether err means ClickHouse rejected the rows themselves, so sending
+// them again can never succeed, and the exception code.
+func Permanent(err error) (permanent bool, code proto.Error) {
+	c, code := Classify(err)
+	return c == ClassRows, code
+}
+
+// IsSchema reports whether err means the table or the server configuration does not accept
+// rows that are themselves fine.
+func IsSchema(err error) bool {
+	c, _ := Classify(err)
+	return c == ClassSchema
+}
+
+// SchemaError is a failure of the table rather than of the rows, found by the exporter itself
+// (a table or required column missing when its columns were read, a failed CREATE): it is
+// classified ClassSchema whatever it wraps.
+type SchemaError struct {
+	Table string // `database`.`table`, or the statement's name for DDL
+	Err   error
+}
+
+func (e *SchemaError) Error() string {
+	return e.Err.Error() + " (the table or the server configuration, not the rows, is at fault: the rows are kept and retried until " + e.Table + " accepts them)"
+}
+
+func (e *SchemaError) Unwrap() error { return e.Err }
+
+// dataCodes are exceptions about the values of the rows.
+var dataCodes = map[proto.Error]struct{}{
 	proto.ErrCannotParseText:                     {},
-	proto.ErrIncorrectNumberOfColumns:            {},
-	proto.ErrThereIsNoColumn:                     {},
-	proto.ErrSizesOfColumnsDoesntMatch:           {},
-	proto.ErrNotFoundColumnInBlock:               {},
-	proto.ErrDuplicateColumn:                     {},
-	proto.ErrNoSuchColumnInTable:                 {},
-	proto.ErrNumberOfColumnsDoesntMatch:          {},
+	proto.ErrCannotParseInputAssertionFailed:     {},
 	proto.ErrCannotParseDate:                     {},
 	proto.ErrCannotParseDatetime:                 {},
-	proto.ErrIllegalTypeOfArgument:               {},
-	proto.ErrIllegalColumn:                       {},
-	proto.ErrUnknownIdentifier:                   {},
-	proto.ErrUnknownType:                         {},
-	proto.ErrTypeMismatch:                        {},
-	proto.ErrUnknownTable:                        {},
-	proto.ErrSyntaxError:                         {},
-	proto.ErrCannotConvertType:                   {},
 	proto.ErrCannotParseNumber:                   {},
-	proto.ErrUnknownDatabase:                     {},
+	proto.ErrCannotParseUUID:                     {},
+	proto.ErrCannotParseBool:                     {},
+	proto.ErrCannotReadMapFromText:               {},
 	proto.ErrIncorrectData:                       {},
 	proto.ErrTooLargeArraySize:                   {},
 	proto.ErrTooLargeStringSize:                  {},
 	proto.ErrSizesOfArraysDontMatch:              {},
+	proto.ErrSizesOfNestedColumnsAreInconsistent: {},
 	proto.ErrValueIsOutOfRangeOfDataType:         {},
 	proto.ErrCannotInsertNullInOrdinaryColumn:    {},
-	proto.ErrSizesOfNestedColumnsAreInconsistent: {},
 	proto.ErrViolatedConstraint:                  {},
-	proto.ErrCannotParseUUID:                     {},
-	proto.ErrIllegalSyntaxForDataType:            {},
-	proto.ErrUnknownSetting:                      {},
-	proto.ErrCannotReadMapFromText:               {},
-	proto.ErrCannotParseBool:                     {},
-	proto.ErrIncompatibleColumns:                 {},
-	proto.ErrBadArguments:                        {},
-	proto.ErrNoCommonType:                        {},
 	proto.ErrDecimalOverflow:                     {},
+	proto.ErrUnknownElementOfEnum:                {},
+}
+
+// schemaCodes are exceptions about the table, the database or the server's configuration:
+// what the table is, not what the rows hold. Listed so they are counted and reported as
+// schema errors; any other code is transient too.
+var schemaCodes = map[proto.Error]struct{}{
+	proto.ErrUnknownTable:               {},
+	proto.ErrUnknownDatabase:            {},
+	proto.ErrTableIsDropped:             {},
+	proto.ErrUnknownStorage:             {},
+	proto.ErrNoSuchColumnInTable:        {},
+	proto.ErrThereIsNoColumn:            {},
+	proto.ErrNotFoundColumnInBlock:      {},
+	proto.ErrDuplicateColumn:            {},
+	proto.ErrIncorrectNumberOfColumns:   {},
+	proto.ErrNumberOfColumnsDoesntMatch: {},
+	proto.ErrSizesOfColumnsDoesntMatch:  {},
+	proto.ErrUnknownIdentifier:          {},
+	proto.ErrUnknownType:                {},
+	proto.ErrUnknownFunction:            {},
+	proto.ErrIllegalColumn:              {},
+	proto.ErrIllegalTypeOfArgument:      {},
+	proto.ErrIllegalSyntaxForDataType:   {},
+	proto.ErrTypeMismatch:               {},
+	proto.ErrCannotConvertType:          {},
+	proto.ErrIncompatibleColumns:        {},
+	proto.ErrNoCommonType:               {},
+	proto.ErrBadArguments:               {},
+	proto.ErrSyntaxError:                {},
+	proto.ErrUnknownSetting:             {},
+	proto.ErrAccessDenied:               {},
+	proto.ErrReadonly:                   {},
 }

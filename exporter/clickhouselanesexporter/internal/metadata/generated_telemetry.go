@@ -235,7 +235,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.SluiceExporterRowsDropped, err = builder.meter.Int64Counter(
 		"otelcol_sluice_exporter_rows_dropped",
-		metric.WithDescription("Rows dropped because ClickHouse rejected them permanently (bad data or schema). [Alpha]"),
+		metric.WithDescription("Rows dropped because ClickHouse rejected their values permanently (a value it cannot store, a CHECK constraint); schema errors keep the rows (rows_refused reason schema). [Alpha]"),
 		metric.WithUnit("{row}"),
 	)
 	errs = errors.Join(errs, err)
@@ -247,7 +247,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.SluiceExporterRowsRefused, err = builder.meter.Int64Counter(
 		"otelcol_sluice_exporter_rows_refused",
-		metric.WithDescription("Rows refused (never acknowledged) by reason; shutdown counts rows queued but not written before the drain deadline. [Alpha]"),
+		metric.WithDescription("Rows refused (never acknowledged) by reason; shutdown counts rows queued but not written before the drain deadline, schema rows refused because the table or the server configuration does not accept them (a dropped table, a missing column; the rows are good and clients retry). [Alpha]"),
 		metric.WithUnit("{row}"),
 	)
 	errs = errors.Join(errs, err)

@@ -181,7 +181,7 @@ func AssertEqualSluiceExporterQueueRows(t *testing.T, tt *componenttest.Telemetr
 func AssertEqualSluiceExporterRowsDropped(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_sluice_exporter_rows_dropped",
-		Description: "Rows dropped because ClickHouse rejected them permanently (bad data or schema). [Alpha]",
+		Description: "Rows dropped because ClickHouse rejected their values permanently (a value it cannot store, a CHECK constraint); schema errors keep the rows (rows_refused reason schema). [Alpha]",
 		Unit:        "{row}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -213,7 +213,7 @@ func AssertEqualSluiceExporterRowsInserted(t *testing.T, tt *componenttest.Telem
 func AssertEqualSluiceExporterRowsRefused(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_sluice_exporter_rows_refused",
-		Description: "Rows refused (never acknowledged) by reason; shutdown counts rows queued but not written before the drain deadline. [Alpha]",
+		Description: "Rows refused (never acknowledged) by reason; shutdown counts rows queued but not written before the drain deadline, schema rows refused because the table or the server configuration does not accept them (a dropped table, a missing column; the rows are good and clients retry). [Alpha]",
 		Unit:        "{row}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,

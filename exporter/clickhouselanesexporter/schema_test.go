@@ -1,0 +1,102 @@
+package clickhouselanesexporter
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chschema"
+	"github.com/sluicehq/sluice/internal/chlocal"
+)
+
+// TestDroppedTableKeepsTheRows: a table dropped under a running exporter is a schema error,
+// not bad data: clients get 503 with a retry hint and a message saying the rows are kept, the
+// breaker opens, nothing is counted as dropped, and once the table is back the rows land.
+func TestDroppedTableKeepsTheRows(t *testing.T) {
+	endpoint := chlocal.ForTest(t)
+	cfg := testConfig(t, endpoint)
+	cfg.Retry = RetryConfig{MaxAttempts: 2, InitialInterval: 10 * time.Millisecond, MaxInterval: 10 * time.Millisecond}
+	cfg.Breaker = BreakerConfig{FailureThreshold: 2, CoolDown: 300 * time.Millisecond}
+	exp, tel := startLogsExporter(t, cfg)
+	ctx := context.Background()
+	if err := exp.ConsumeLogs(ctx, testLogs()); err != nil {
+		t.Fatal(err)
+	}
+	conn := openDB(t, endpoint)
+	table := quotedTable(cfg.Database, cfg.LogsTableName)
+	if err := conn.Exec(ctx, "DROP TABLE "+table); err != nil {
+		t.Fatal(err)
+	}
+
+	pending := testLogs()
+	pending.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Body().SetStr("while the table was gone")
+	err := exp.ConsumeLogs(ctx, pending)
+	requireRetryable(t, err, codes.Unavailable)
+	if !strings.Contains(err.Error(), "UNKNOWN_TABLE") || !strings.Contains(err.Error(), "rows are kept") {
+		t.Fatalf("want a 503 naming UNKNOWN_TABLE and saying the rows are kept, got %v", err)
+	}
+	// Two failed attempts opened the breaker: the next request is refused before queueing.
+	err = exp.ConsumeLogs(ctx, pending)
+	requireRetryable(t, err, codes.Unavailable)
+	if !strings.Contains(err.Error(), "breaker") {
+		t.Fatalf("want a breaker refusal, got %v", err)
+	}
+	if got := refusedByReason(t, tel)["schema"]; got != 4 {
+		t.Fatalf("%d rows refused for reason schema, want 4 (two requests of 2)", got)
+	}
+	if _, err := tel.GetMetric("otelcol_sluice_exporter_rows_dropped"); err == nil {
+		t.Fatal("rows were counted as dropped")
+	}
+
+	for _, s := range chschema.Statements(cfg.schemaOptions(false)) {
+		if s.Signal == "logs" {
+			if err := conn.Exec(ctx, s.SQL); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := consumeRetrying(t, func() error { return exp.ConsumeLogs(ctx, pending) }); err != nil {
+		t.Fatalf("after the table is back: %v", err)
+	}
+	if n := countRows(t, conn, cfg.Database, cfg.LogsTableName); n != 2 {
+		t.Fatalf("%d rows in the recreated table, want the kept request's 2", n)
+	}
+}
+
+// TestRoutedDDLFailureIsCounted: a routed destination whose CREATE fails (here the configured
+// engine needs a Keeper the server does not have) keeps the tenant's rows as a schema error:
+// 503 with a hint, counted for reason schema, and the breaker opens. The top-level tables
+// already exist, so IF NOT EXISTS lets the top-level destination start.
+func TestRoutedDDLFailureIsCounted(t *testing.T) {
+	endpoint := chlocal.ForTest(t)
+	cfg := testConfig(t, endpoint)
+	conn := openDB(t, endpoint)
+	ctx := context.Background()
+	for _, s := range chschema.Statements(cfg.schemaOptions(false)) {
+		if err := conn.Exec(ctx, s.SQL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg.TableEngine = TableEngine{Name: "ReplicatedMergeTree"}
+	cfg.Lanes.Key, cfg.Lanes.KeyName = LaneByMetadata, "X-Scope-OrgID"
+	cfg.Retry = RetryConfig{MaxAttempts: 2, InitialInterval: 10 * time.Millisecond, MaxInterval: 10 * time.Millisecond}
+	cfg.Breaker = BreakerConfig{FailureThreshold: 2, CoolDown: time.Minute}
+	cfg.Routes = []RouteConfig{{Name: "tenant", LaneKeys: []string{"acme"}, Endpoint: cfg.Endpoint, Database: cfg.Database + "_acme"}}
+	exp, tel := startLogsExporter(t, cfg)
+
+	err := exp.ConsumeLogs(tenantCtx("acme"), tenantLogs("acme", 3))
+	requireRetryable(t, err, codes.Unavailable)
+	if !strings.Contains(err.Error(), "create "+cfg.LogsTableName) || !strings.Contains(err.Error(), "rows are kept") {
+		t.Fatalf("want a 503 naming the failed CREATE and saying the rows are kept, got %v", err)
+	}
+	if got := refusedByReason(t, tel)["schema"]; got != 3 {
+		t.Fatalf("%d rows refused for reason schema, want 3", got)
+	}
+	err = exp.ConsumeLogs(tenantCtx("acme"), tenantLogs("acme", 1))
+	if requireRetryable(t, err, codes.Unavailable); !strings.Contains(err.Error(), "breaker") {
+		t.Fatalf("want a breaker refusal after two failed CREATEs, got %v", err)
+	}
+}
