@@ -18,6 +18,13 @@ func goldenOptions(text bool) Options {
 	}
 }
 
+// distributedOptions is a sharded cluster written through Distributed tables.
+func distributedOptions() Options {
+	o := goldenOptions(true)
+	o.Cluster, o.Distributed = "otel_cluster", true
+	return o
+}
+
 func render(o Options) string {
 	var b strings.Builder
 	for _, s := range Statements(o) {
@@ -30,10 +37,14 @@ func render(o Options) string {
 func TestDDLMatchesGolden(t *testing.T) {
 	for _, tc := range []struct {
 		file string
-		text bool
-	}{{"ddl_text_indexes.sql", true}, {"ddl_bloom_filters.sql", false}} {
+		opts Options
+	}{
+		{"ddl_text_indexes.sql", goldenOptions(true)},
+		{"ddl_bloom_filters.sql", goldenOptions(false)},
+		{"ddl_cluster_distributed.sql", distributedOptions()},
+	} {
 		t.Run(tc.file, func(t *testing.T) {
-			got := render(goldenOptions(tc.text))
+			got := render(tc.opts)
 			path := filepath.Join("testdata", tc.file)
 			if *update {
 				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {

@@ -32,8 +32,15 @@ var DefaultTables = Tables{
 type Options struct {
 	Database string
 	Tables   Tables
-	// Cluster, when set, adds ON CLUSTER to every statement.
+	// Cluster, when set, adds ON CLUSTER to every statement (see onCluster).
 	Cluster string
+	// Distributed, with Cluster, makes each named table a Distributed table over a table of
+	// the same name plus LocalSuffix on every node: writes spread over the shards by a sharding
+	// key computed from the row, reads see every shard.
+	Distributed bool
+	// perNode leaves ON CLUSTER out, for running the statements on each node yourself; see
+	// StatementsPerNode.
+	perNode bool
 	// Engine is the table engine name, e.g. MergeTree or ReplicatedMergeTree; EngineParams go
 	// between its parentheses verbatim (they are operator-supplied, validated by the config).
 	Engine       string
@@ -55,11 +62,27 @@ func TextIndexesSupported(major, minor int) bool {
 	return major > 26 || (major == 26 && minor >= 2)
 }
 
+// onCluster is the one place the ON CLUSTER clause is written, so the statements a cluster
+// runs and the ones StatementsPerNode returns differ by this clause and nothing else.
 func (o Options) onCluster() string {
-	if o.Cluster == "" {
+	if o.Cluster == "" || o.perNode {
 		return ""
 	}
 	return " ON CLUSTER " + Ident(o.Cluster)
+}
+
+// LocalSuffix names the per-node table under a Distributed one: otel_logs_local.
+const LocalSuffix = "_local"
+
+func (o Options) distributed() bool { return o.Distributed && o.Cluster != "" }
+
+// local is the name of the table that holds the rows on a node: table itself, or with
+// Distributed the table under it.
+func (o Options) local(table string) string {
+	if o.distributed() {
+		return table + LocalSuffix
+	}
+	return table
 }
 
 func (o Options) engine() string {

@@ -12,21 +12,58 @@ type Statement struct {
 }
 
 // Statements returns the DDL in execution order: the database, then every table, the trace-id
-// lookup table before the materialized view that feeds it. All are IF NOT EXISTS, so running
-// them again against an existing schema is a no-op.
+// lookup table before the materialized view that feeds it (with Distributed, each local table
+// is followed by its Distributed table). All are IF NOT EXISTS, so running them again against
+// an existing schema is a no-op.
 func Statements(o Options) []Statement {
-	return []Statement{
-		{"database", "CREATE DATABASE IF NOT EXISTS " + Ident(o.Database) + o.onCluster(), ""},
-		{o.Tables.Logs, logsTable(o), "logs"},
-		{o.Tables.Traces, tracesTable(o), "traces"},
-		{o.Tables.Traces + "_trace_id_ts", traceIDTsTable(o), "traces"},
-		{o.Tables.Traces + "_trace_id_ts_mv", traceIDTsView(o), "traces"},
-		{o.Tables.Gauge, metricTable(o, o.Tables.Gauge, gaugeColumns), "metrics"},
-		{o.Tables.Sum, metricTable(o, o.Tables.Sum, sumColumns), "metrics"},
-		{o.Tables.Histogram, metricTable(o, o.Tables.Histogram, histogramColumns), "metrics"},
-		{o.Tables.ExponentialHistogram, metricTable(o, o.Tables.ExponentialHistogram, expHistogramColumns), "metrics"},
-		{o.Tables.Summary, metricTable(o, o.Tables.Summary, summaryColumns), "metrics"},
+	stmts := []Statement{{"database", "CREATE DATABASE IF NOT EXISTS " + Ident(o.Database) + o.onCluster(), ""}}
+	add := func(table, signal, sql, shardingKey string) {
+		stmts = append(stmts, Statement{o.local(table), sql, signal})
+		if o.distributed() {
+			stmts = append(stmts, Statement{table, distributedTable(o, table, shardingKey), signal})
+		}
 	}
+	traceIDTs := o.Tables.Traces + "_trace_id_ts"
+	add(o.Tables.Logs, "logs", logsTable(o), logsShardingKey)
+	add(o.Tables.Traces, "traces", tracesTable(o), traceShardingKey)
+	add(traceIDTs, "traces", traceIDTsTable(o), traceShardingKey)
+	stmts = append(stmts, Statement{traceIDTs + "_mv", traceIDTsView(o), "traces"})
+	for _, m := range []struct {
+		table   string
+		columns []string
+	}{
+		{o.Tables.Gauge, gaugeColumns}, {o.Tables.Sum, sumColumns}, {o.Tables.Histogram, histogramColumns},
+		{o.Tables.ExponentialHistogram, expHistogramColumns}, {o.Tables.Summary, summaryColumns},
+	} {
+		add(m.table, "metrics", metricTable(o, m.table, m.columns), metricShardingKey)
+	}
+	return stmts
+}
+
+// StatementsPerNode returns Statements without ON CLUSTER: what to run on every node of a
+// cluster that cannot run distributed DDL (no Keeper), and what the tests run on the
+// embedded cluster. Nothing else differs.
+func StatementsPerNode(o Options) []Statement {
+	o.perNode = true
+	return Statements(o)
+}
+
+// Sharding keys are computed from the row only, never rand(): a retried insert must send each
+// row to the shard it went to the first time, so that the shard which had committed its part
+// recognises the deduplication token and the one which had not gets exactly its rows. A
+// trace's spans share a shard (so does its trace-id row, written there by the view); a
+// metric series stays on one shard.
+const (
+	traceShardingKey  = "cityHash64(TraceId)"
+	logsShardingKey   = "cityHash64(ServiceName, Timestamp, Body)"
+	metricShardingKey = "cityHash64(ServiceName, MetricName, Attributes)"
+)
+
+// distributedTable is the Distributed table named table over o.local(table) on every shard.
+func distributedTable(o Options, table, shardingKey string) string {
+	return "CREATE TABLE IF NOT EXISTS " + qualified(o.Database, table) + o.onCluster() +
+		" AS " + qualified(o.Database, o.local(table)) + "\nENGINE = Distributed(" + Ident(o.Cluster) + ", " +
+		Ident(o.Database) + ", " + Ident(o.local(table)) + ", " + shardingKey + ")"
 }
 
 // index renders a skip index: a text index when the server has them, else the bloom filter
@@ -47,7 +84,7 @@ func (o Options) mapIndexes(prefix, column string) []string {
 }
 
 func createTable(o Options, table string, body []string, tail string) string {
-	return "CREATE TABLE IF NOT EXISTS " + qualified(o.Database, table) + o.onCluster() + " (\n" +
+	return "CREATE TABLE IF NOT EXISTS " + qualified(o.Database, o.local(table)) + o.onCluster() + " (\n" +
 		strings.Join(body, ",\n") + "\n) ENGINE = " + o.engine() + "\n" + tail + "\n" + o.settings()
 }
 
@@ -136,8 +173,9 @@ func traceIDTsTable(o Options) string {
 }
 
 func traceIDTsView(o Options) string {
+	// The view runs on every node, from the local spans to the local lookup table.
 	return "CREATE MATERIALIZED VIEW IF NOT EXISTS " + qualified(o.Database, o.Tables.Traces+"_trace_id_ts_mv") +
-		o.onCluster() + "\nTO " + qualified(o.Database, o.Tables.Traces+"_trace_id_ts") +
+		o.onCluster() + "\nTO " + qualified(o.Database, o.local(o.Tables.Traces+"_trace_id_ts")) +
 		"\nAS SELECT\n    TraceId,\n    min(Timestamp) AS Start,\n    max(Timestamp) AS End\nFROM " +
-		qualified(o.Database, o.Tables.Traces) + "\nWHERE TraceId != ''\nGROUP BY TraceId"
+		qualified(o.Database, o.local(o.Tables.Traces)) + "\nWHERE TraceId != ''\nGROUP BY TraceId"
 }
