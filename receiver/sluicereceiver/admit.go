@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
+
 	"github.com/sluicehq/sluice/internal/admission"
 	"github.com/sluicehq/sluice/internal/backpressure"
 	"github.com/sluicehq/sluice/internal/tenant"
@@ -64,4 +66,15 @@ func prebuiltRefusals(a AdmissionConfig) (overRequests, overBytes, overWaiting b
 // tenant reads the tenant key from client metadata (needs include_metadata: true).
 func (r *otlpReceiver) tenant(ctx context.Context) string {
 	return tenant.FromContext(ctx, r.cfg.Admission.Tenant.MetadataKey)
+}
+
+// admitRequest is the admission step of both transports: it weighs a request of n decoded
+// bytes and, on refusal, counts it in the standard obsreport metrics (with no items: a
+// refused request is never decoded). The transport only writes the answer.
+func (s *signal[Req, Resp]) admitRequest(ctx context.Context, obs *receiverhelper.ObsReport, transport, format string, n int64) (func(), backpressure.Response) {
+	release, out := s.r.admit(ctx, s.name, transport, n)
+	if out.IsError() {
+		s.refuseOp(ctx, obs, format, 0, out)
+	}
+	return release, out
 }

@@ -6,27 +6,27 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configgrpc"
-	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
-	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
-	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	"go.uber.org/zap"
 	"google.golang.org/grpc"
+
+	"github.com/sluicehq/sluice/internal/backpressure"
 )
 
 func (r *otlpReceiver) startGRPC(ctx context.Context, host component.Host) error {
 	cfg := r.cfg.Protocols.GRPC.Get()
 	srv, err := cfg.ToServer(ctx, host.GetExtensions(), r.settings.TelemetrySettings,
-		configgrpc.WithGrpcServerOption(grpc.StatsHandler(sizeRecorder{})))
+		configgrpc.WithGrpcServerOption(serverCodec()))
 	if err != nil {
 		return err
 	}
 	if r.traces != nil {
-		ptraceotlp.RegisterGRPCServer(srv, &tracesGRPC{s: r.traces})
+		srv.RegisterService(tracesService, r.traces)
 	}
 	if r.metrics != nil {
-		pmetricotlp.RegisterGRPCServer(srv, &metricsGRPC{s: r.metrics})
+		srv.RegisterService(metricsService, r.metrics)
 	}
 	if r.logs != nil {
-		plogotlp.RegisterGRPCServer(srv, &logsGRPC{s: r.logs})
+		srv.RegisterService(logsService, r.logs)
 	}
 	ln, err := cfg.NetAddr.Listen(ctx)
 	if err != nil {
@@ -38,54 +38,46 @@ func (r *otlpReceiver) startGRPC(ctx context.Context, host component.Host) error
 	return nil
 }
 
-// exportGRPC is the gRPC path for every signal. gRPC has already decoded the message (bounded
-// by max_recv_msg_size_mib); admission weighs it by its uncompressed size before the
-// pipeline sees it.
-func (s *signal[Req, Resp]) exportGRPC(ctx context.Context, req Req) (Resp, error) {
+// emptyResponse is the answer to a fully accepted request: an ExportResponse with no
+// partial_success serializes to nothing.
+var emptyResponse any = serializedMessage(nil)
+
+// exportGRPC is the gRPC path for every signal. gRPC has read (and decompressed) the
+// message, bounded by max_recv_msg_size_mib, but not decoded it: admission weighs the bytes
+// first, so a refusal costs no decoding.
+func (s *signal[Req, Resp]) exportGRPC(ctx context.Context, req *receivedMessage) (any, error) {
 	start := time.Now()
-	resp := s.newResponse()
-	n, ok := payloadSize(ctx)
-	if !ok {
-		n = int64(s.size(req))
-	}
-	release, out := s.r.admit(ctx, s.name, "grpc", n)
-	if out.IsError() {
-		s.refuseOp(ctx, s.r.obsGRPC, "protobuf", s.items(req), out)
-	} else {
-		out = s.process(ctx, s.r.obsGRPC, "protobuf", req, resp, n)
-		release()
-	}
+	resp, out := s.exportBytes(ctx, req)
 	s.r.finish(ctx, s.name, "grpc", start, out)
 	if out.IsError() {
-		return resp, out.GRPC.Err()
+		return nil, out.GRPC.Err()
 	}
-	return resp, nil
+	if !out.Partial {
+		return emptyResponse, nil
+	}
+	body, err := resp.MarshalProto()
+	if err != nil {
+		// Cannot happen for a pdata response; there are no 500s, so answer like any failure
+		// after the pipeline.
+		return nil, backpressure.Classify(err, s.r.cfg.Admission.RetryAfter).GRPC.Err()
+	}
+	return serializedMessage(body), nil
 }
 
-// The pdata gRPC servers need a type per signal; each one only forwards to the shared path.
-type (
-	tracesGRPC struct {
-		ptraceotlp.UnimplementedGRPCServer
-		s *tracesSignal
+func (s *signal[Req, Resp]) exportBytes(ctx context.Context, raw *receivedMessage) (Resp, backpressure.Response) {
+	var resp Resp
+	n := raw.size()
+	release, out := s.admitRequest(ctx, s.r.obsGRPC, "grpc", protoEncoding.format, n)
+	if out.IsError() {
+		return resp, out
 	}
-	metricsGRPC struct {
-		pmetricotlp.UnimplementedGRPCServer
-		s *metricsSignal
+	defer release()
+	req, out := s.decode(protoEncoding, raw.bytes())
+	if out.IsError() {
+		return resp, out
 	}
-	logsGRPC struct {
-		plogotlp.UnimplementedGRPCServer
-		s *logsSignal
-	}
-)
-
-func (g tracesGRPC) Export(ctx context.Context, req ptraceotlp.ExportRequest) (ptraceotlp.ExportResponse, error) {
-	return g.s.exportGRPC(ctx, req)
+	resp = s.newResponse()
+	return resp, s.process(ctx, s.r.obsGRPC, protoEncoding.format, req, resp, n)
 }
 
-func (g metricsGRPC) Export(ctx context.Context, req pmetricotlp.ExportRequest) (pmetricotlp.ExportResponse, error) {
-	return g.s.exportGRPC(ctx, req)
-}
-
-func (g logsGRPC) Export(ctx context.Context, req plogotlp.ExportRequest) (plogotlp.ExportResponse, error) {
-	return g.s.exportGRPC(ctx, req)
-}
+func zapEndpoint(addr string) zap.Field { return zap.String("endpoint", addr) }

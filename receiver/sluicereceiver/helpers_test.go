@@ -104,6 +104,13 @@ func (s *sink) logs() consumer.Logs {
 // startReceiver runs a receiver for all three signals on free loopback ports.
 func startReceiver(t testing.TB, s *sink, mutate func(*Config)) *otlpReceiver {
 	t.Helper()
+	return startReceiverWith(t, s, mutate, nil)
+}
+
+// startReceiverWith is startReceiver with a hook that may change the receiver before it
+// starts serving.
+func startReceiverWith(t testing.TB, s *sink, mutate func(*Config), beforeStart func(*otlpReceiver)) *otlpReceiver {
+	t.Helper()
 	cfg := createDefaultConfig().(*Config)
 	cfg.Protocols.GRPC.GetOrInsertDefault().NetAddr.Endpoint = "127.0.0.1:0"
 	cfg.Protocols.HTTP.GetOrInsertDefault().ServerConfig.NetAddr.Endpoint = "127.0.0.1:0"
@@ -120,9 +127,13 @@ func startReceiver(t testing.TB, s *sink, mutate func(*Config)) *otlpReceiver {
 	require.NoError(t, err)
 	_, err = f.CreateLogs(ctx, set, cfg, s.logs())
 	require.NoError(t, err)
+	r := tr.(*sharedEntry[*otlpReceiver]).value
+	if beforeStart != nil {
+		beforeStart(r)
+	}
 	require.NoError(t, tr.Start(ctx, componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, tr.Shutdown(context.Background())) })
-	return tr.(*sharedEntry[*otlpReceiver]).value
+	return r
 }
 
 func testTraces(spans int) ptrace.Traces {

@@ -29,9 +29,8 @@ func (s *signal[Req, Resp]) exportHTTP(w http.ResponseWriter, req *http.Request,
 		return writeStatus(w, enc, backpressure.TooLarge("request body exceeds max_request_body_size ("+itoa(limit)+" bytes)"))
 	}
 	n := max(req.ContentLength, 0)
-	release, out := s.r.admit(req.Context(), s.name, "http", n)
+	release, out := s.admitRequest(req.Context(), s.r.obsHTTP, "http", enc.format, n)
 	if out.IsError() {
-		s.refuseOp(req.Context(), s.r.obsHTTP, enc.format, 0, out)
 		return writeStatus(w, enc, out)
 	}
 	defer func() { release() }()
@@ -50,16 +49,16 @@ func (s *signal[Req, Resp]) exportHTTP(w http.ResponseWriter, req *http.Request,
 }
 
 func (s *signal[Req, Resp]) decodeAndProcess(w http.ResponseWriter, req *http.Request, enc *encoding, body []byte) backpressure.Response {
-	r := s.newRequest()
-	if err := enc.unmarshal(r, body); err != nil {
-		return writeStatus(w, enc, backpressure.BadRequest("malformed "+enc.format+" body: "+err.Error()))
+	r, out := s.decode(enc, body)
+	if out.IsError() {
+		return writeStatus(w, enc, out)
 	}
 	resp := s.newResponse()
 	var protoSize int64
 	if enc == protoEncoding {
 		protoSize = int64(len(body)) // already decompressed
 	}
-	out := s.process(req.Context(), s.r.obsHTTP, enc.format, r, resp, protoSize)
+	out = s.process(req.Context(), s.r.obsHTTP, enc.format, r, resp, protoSize)
 	if out.IsError() {
 		return writeStatus(w, enc, out)
 	}

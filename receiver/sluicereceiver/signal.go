@@ -29,15 +29,16 @@ type signal[Req exportRequest, Resp exportResponse] struct {
 	newRequest  func() Req
 	newResponse func() Resp
 	items       func(Req) int
-	// size is the serialized size, used when the transport did not report one.
-	size    func(Req) int
-	consume func(context.Context, Req) error
+	consume     func(context.Context, Req) error
 	// setPartial records a partial success: rejected items and why.
 	setPartial func(resp Resp, rejected int64, msg string)
 	// rejected counts the items in a partial-data error.
 	rejected func(err error) int64
 	startOp  func(*receiverhelper.ObsReport, context.Context) context.Context
 	endOp    func(*receiverhelper.ObsReport, context.Context, string, int, error)
+	// decoder reads a body into a request; nil means the encoding's own. Tests replace it
+	// to see what gets decoded.
+	decoder func(enc *encoding, req Req, body []byte) error
 }
 
 // process hands an admitted request to the pipeline and decides the response. protoSize is

@@ -6,11 +6,8 @@ import (
 
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumererror"
-	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
-	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
-	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 )
@@ -27,7 +24,6 @@ func newTracesSignal(r *otlpReceiver, next consumer.Traces) *tracesSignal {
 		newRequest:  ptraceotlp.NewExportRequest,
 		newResponse: ptraceotlp.NewExportResponse,
 		items:       func(req ptraceotlp.ExportRequest) int { return req.Traces().SpanCount() },
-		size:        func(req ptraceotlp.ExportRequest) int { return (&ptrace.ProtoMarshaler{}).TracesSize(req.Traces()) },
 		consume: func(ctx context.Context, req ptraceotlp.ExportRequest) error {
 			return next.ConsumeTraces(ctx, req.Traces())
 		},
@@ -53,7 +49,6 @@ func newMetricsSignal(r *otlpReceiver, next consumer.Metrics) *metricsSignal {
 		newRequest:  pmetricotlp.NewExportRequest,
 		newResponse: pmetricotlp.NewExportResponse,
 		items:       func(req pmetricotlp.ExportRequest) int { return req.Metrics().DataPointCount() },
-		size:        func(req pmetricotlp.ExportRequest) int { return (&pmetric.ProtoMarshaler{}).MetricsSize(req.Metrics()) },
 		consume: func(ctx context.Context, req pmetricotlp.ExportRequest) error {
 			return next.ConsumeMetrics(ctx, req.Metrics())
 		},
@@ -79,7 +74,6 @@ func newLogsSignal(r *otlpReceiver, next consumer.Logs) *logsSignal {
 		newRequest:  plogotlp.NewExportRequest,
 		newResponse: plogotlp.NewExportResponse,
 		items:       func(req plogotlp.ExportRequest) int { return req.Logs().LogRecordCount() },
-		size:        func(req plogotlp.ExportRequest) int { return (&plog.ProtoMarshaler{}).LogsSize(req.Logs()) },
 		consume:     func(ctx context.Context, req plogotlp.ExportRequest) error { return next.ConsumeLogs(ctx, req.Logs()) },
 		setPartial: func(resp plogotlp.ExportResponse, n int64, msg string) {
 			resp.PartialSuccess().SetRejectedLogRecords(n)

@@ -1,0 +1,77 @@
+package sluicereceiver
+
+import (
+	"google.golang.org/grpc"
+	grpcencoding "google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/mem"
+)
+
+// rawCodec lets the receiver's gRPC server hand the handler a request's bytes instead of a
+// decoded message, so admission can weigh (and refuse) a request before anything decodes
+// it. gRPC has already decompressed the bytes and checked max_recv_msg_size_mib by then.
+//
+// It is installed only on our server (grpc.ForceServerCodecV2), never registered globally:
+// other gRPC servers and clients in the process keep the standard proto codec. Anything
+// that is not one of our raw types goes to that codec.
+type rawCodec struct{ fallback grpcencoding.CodecV2 }
+
+func newRawCodec() rawCodec { return rawCodec{fallback: grpcencoding.GetCodecV2("proto")} }
+
+func serverCodec() grpc.ServerOption { return grpc.ForceServerCodecV2(newRawCodec()) }
+
+// receivedMessage holds a received message's bytes, referenced and not copied. Whoever
+// received it calls free once done with the bytes.
+type receivedMessage struct {
+	data mem.BufferSlice
+}
+
+// serializedMessage is a message already serialized: the server's responses (and, in
+// tests, a client's raw requests).
+type serializedMessage []byte
+
+func (c rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	m, ok := v.(*receivedMessage)
+	if !ok {
+		return c.fallback.Unmarshal(data, v)
+	}
+	// gRPC frees data when Unmarshal returns; keep our own reference instead of a copy.
+	data.Ref()
+	m.data = data
+	return nil
+}
+
+func (c rawCodec) Marshal(v any) (mem.BufferSlice, error) {
+	m, ok := v.(serializedMessage)
+	if !ok {
+		return c.fallback.Marshal(v)
+	}
+	if len(m) == 0 {
+		return nil, nil
+	}
+	return mem.BufferSlice{mem.SliceBuffer(m)}, nil
+}
+
+func (rawCodec) Name() string { return "proto" }
+
+// size is the message's uncompressed length.
+func (m *receivedMessage) size() int64 { return int64(m.data.Len()) }
+
+// bytes returns the message as one slice, valid until free: the received buffer itself
+// when gRPC read it into one (the usual case), else a pooled copy.
+func (m *receivedMessage) bytes() []byte {
+	if m.data.Len() == 0 {
+		return nil
+	}
+	if len(m.data) != 1 {
+		joined := m.data.MaterializeToBuffer(mem.DefaultBufferPool())
+		m.data.Free()
+		m.data = mem.BufferSlice{joined}
+	}
+	return m.data[0].ReadOnlyData()
+}
+
+// free returns the buffers to gRPC's pool; the bytes must not be used after.
+func (m *receivedMessage) free() {
+	m.data.Free()
+	m.data = nil
+}
