@@ -120,6 +120,7 @@ func Open(dir string, o Options) (*Log, Recovery, error) {
 		knownDamage: map[damageAt]struct{}{},
 	}
 	l.cond.L = &l.mu
+	prepareSpareState(dir)
 	rec, err := l.recover()
 	if err != nil {
 		l.closeActive()

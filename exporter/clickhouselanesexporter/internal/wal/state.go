@@ -70,13 +70,17 @@ func readState(dir string) (State, error) {
 
 // writeState replaces the state file atomically: write a temporary file,
 // fsync it, rename it over the old one, fsync the directory.
+//
+// The temporary file is a spare made beforehand (see prepareSpareState) and
+// overwritten in place, so saving the state needs no new disk blocks: on a
+// full disk the lane can still commit, and so delete segments and free space.
 func writeState(dir string, s State) error {
 	tmp := filepath.Join(dir, stateTmpName)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE, 0o644)
 	if err != nil {
 		return classify("create state file", err)
 	}
-	_, err = f.Write(encodeState(s))
+	_, err = f.WriteAt(encodeState(s), 0)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -86,7 +90,29 @@ func writeState(dir string, s State) error {
 	if err := os.Rename(tmp, filepath.Join(dir, stateFileName)); err != nil {
 		return classify("rename state file", err)
 	}
-	return classify("sync log directory", syncDir(dir))
+	if err := syncDir(dir); err != nil {
+		return classify("sync log directory", err)
+	}
+	prepareSpareState(dir)
+	return nil
+}
+
+// spareStateSize is one file system block: what the old state file frees
+// when the new one is renamed over it.
+const spareStateSize = 4096
+
+// prepareSpareState makes the temporary state file the next writeState
+// overwrites, unless it exists. Best effort: without a spare, writeState
+// creates the file and needs a free block.
+func prepareSpareState(dir string) {
+	f, err := os.OpenFile(filepath.Join(dir, stateTmpName), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return
+	}
+	if _, err := f.Write(make([]byte, spareStateSize)); err != nil {
+		_ = f.Truncate(0)
+	}
+	_ = f.Close()
 }
 
 func syncDir(dir string) error {
