@@ -125,7 +125,7 @@ func (l *Log) write(active *segment, b *batch) (*segment, error) {
 	seg := active
 	if seg == nil || (seg.size > 0 && seg.size+int64(len(b.buf)) > l.opts.SegmentBytes) {
 		var err error
-		if seg, err = createSegment(l.dir, b.first); err != nil {
+		if seg, err = createSegment(l.dir, b.first, l.opts.Sync); err != nil {
 			return nil, err
 		}
 	}

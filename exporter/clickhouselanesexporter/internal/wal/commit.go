@@ -18,7 +18,7 @@ func (l *Log) SaveState(s State) error {
 	if err := l.checkState(s); err != nil {
 		return err
 	}
-	if err := writeState(l.dir, s); err != nil {
+	if err := writeState(l.dir, s, l.opts.Sync); err != nil {
 		return fmt.Errorf("save log state: %w", err)
 	}
 

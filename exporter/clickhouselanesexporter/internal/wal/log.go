@@ -19,7 +19,8 @@ const (
 	// SyncAlways: every Append is durable when it returns; concurrent
 	// Appends share one write and one fsync (group commit).
 	SyncAlways SyncPolicy = iota
-	// SyncNever skips fsync: for tests and benchmarks only.
+	// SyncNever skips every fsync (records, state, directory): for tests
+	// and benchmarks only.
 	SyncNever
 )
 

@@ -54,14 +54,14 @@ func listSegments(dir string) ([]*segment, error) {
 }
 
 // createSegment creates the file of a new segment whose first record has
-// index first, and makes its directory entry durable.
-func createSegment(dir string, first Index) (*segment, error) {
+// index first, and makes its directory entry durable (unless SyncNever).
+func createSegment(dir string, first Index, policy SyncPolicy) (*segment, error) {
 	path := segmentPath(dir, first)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return nil, classify("create segment", err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := policy.syncDir(dir); err != nil {
 		_ = f.Close()
 		_ = os.Remove(path)
 		return nil, classify("sync log directory", err)

@@ -69,12 +69,13 @@ func readState(dir string) (State, error) {
 }
 
 // writeState replaces the state file atomically: write a temporary file,
-// fsync it, rename it over the old one, fsync the directory.
+// fsync it, rename it over the old one, fsync the directory. SyncNever
+// skips the fsyncs.
 //
 // The temporary file is a spare made beforehand (see prepareSpareState) and
 // overwritten in place, so saving the state needs no new disk blocks: on a
 // full disk the lane can still commit, and so delete segments and free space.
-func writeState(dir string, s State) error {
+func writeState(dir string, s State, policy SyncPolicy) error {
 	tmp := filepath.Join(dir, stateTmpName)
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE, 0o644)
 	if err != nil {
@@ -82,7 +83,7 @@ func writeState(dir string, s State) error {
 	}
 	_, err = f.WriteAt(encodeState(s), 0)
 	if err == nil {
-		err = f.Sync()
+		err = policy.sync(f)
 	}
 	if err = errors.Join(err, f.Close()); err != nil {
 		return classify("write state file", err)
@@ -90,7 +91,7 @@ func writeState(dir string, s State) error {
 	if err := os.Rename(tmp, filepath.Join(dir, stateFileName)); err != nil {
 		return classify("rename state file", err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := policy.syncDir(dir); err != nil {
 		return classify("sync log directory", err)
 	}
 	prepareSpareState(dir)
@@ -113,6 +114,20 @@ func prepareSpareState(dir string) {
 		_ = f.Truncate(0)
 	}
 	_ = f.Close()
+}
+
+func (p SyncPolicy) sync(f *os.File) error {
+	if p == SyncNever {
+		return nil
+	}
+	return f.Sync()
+}
+
+func (p SyncPolicy) syncDir(dir string) error {
+	if p == SyncNever {
+		return nil
+	}
+	return syncDir(dir)
 }
 
 func syncDir(dir string) error {
