@@ -47,6 +47,9 @@ type Config struct {
 	TableEngine TableEngine `mapstructure:"table_engine"`
 	// ClusterName adds ON CLUSTER to the DDL.
 	ClusterName string `mapstructure:"cluster_name"`
+	// DistributedTables, with ClusterName, makes the configured tables Distributed tables over
+	// <name>_local tables on every shard, so inserts spread over the shards.
+	DistributedTables bool `mapstructure:"distributed_tables"`
 	// DeduplicationWindow is non_replicated_deduplication_window on plain MergeTree tables:
 	// how many recent insert tokens each table remembers.
 	DeduplicationWindow int `mapstructure:"deduplication_window"`
@@ -131,6 +134,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("deduplication_window must not be negative, found %d", c.DeduplicationWindow))
 	}
 	errs = append(errs, c.TableEngine.validate())
+	if c.DistributedTables && c.ClusterName == "" {
+		errs = append(errs, errors.New("distributed_tables needs cluster_name: the Distributed tables spread rows over that cluster's shards"))
+	}
 	errs = append(errs, c.validateLanes()...)
 	errs = append(errs, c.validateWAL()...)
 	for key, name := range c.tableNames() {

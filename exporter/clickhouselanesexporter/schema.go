@@ -39,7 +39,7 @@ func (c *Config) schemaOptions(textIndexes bool) chschema.Options {
 			Histogram: c.MetricsTables.Histogram.Name, ExponentialHistogram: c.MetricsTables.ExponentialHistogram.Name,
 			Summary: c.MetricsTables.Summary.Name,
 		},
-		Cluster: c.ClusterName, Engine: c.TableEngine.Name, EngineParams: c.TableEngine.Params,
+		Cluster: c.ClusterName, Distributed: c.DistributedTables, Engine: c.TableEngine.Name, EngineParams: c.TableEngine.Params,
 		TTL: c.TTL, TextIndexes: textIndexes, DedupWindow: c.DeduplicationWindow,
 	}
 }

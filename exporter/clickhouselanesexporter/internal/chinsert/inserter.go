@@ -126,7 +126,7 @@ func (in *Inserter) Insert(ctx context.Context, query string, input proto.Input)
 }
 
 func (in *Inserter) settings(input proto.Input) []ch.Setting {
-	s := make([]ch.Setting, 0, 4)
+	s := make([]ch.Setting, 0, 5)
 	if in.opts.AsyncInsert {
 		s = append(s, ch.Setting{Key: "async_insert", Value: "1"},
 			ch.Setting{Key: "wait_for_async_insert", Value: boolSetting(in.opts.WaitForAsyncInsert)},
@@ -137,6 +137,10 @@ func (in *Inserter) settings(input proto.Input) []ch.Setting {
 	if in.opts.Deduplicate {
 		s = append(s, ch.Setting{Key: "insert_deduplication_token", Value: in.hash.token(input)})
 	}
+	// Into a Distributed table, an insert returns only once every shard has its rows, so an
+	// acknowledgement means committed (by default it means queued on the receiving node). It
+	// changes nothing for other tables. The old name works on every server version.
+	s = append(s, ch.Setting{Key: "insert_distributed_sync", Value: "1"})
 	return s
 }
 

@@ -35,7 +35,7 @@ func TestSettingsAreExplicit(t *testing.T) {
 	for _, s := range in.settings(input("x")) {
 		got[s.Key] = s.Value
 	}
-	if got["async_insert"] != "0" || got["insert_deduplication_token"] == "" {
+	if got["async_insert"] != "0" || got["insert_deduplication_token"] == "" || got["insert_distributed_sync"] != "1" {
 		t.Errorf("sync settings = %v", got)
 	}
 	in = New(Options{AsyncInsert: true, WaitForAsyncInsert: true, Deduplicate: true})
