@@ -34,9 +34,13 @@ func (l *Log) Read(from Index, maxBytes int) ([]Record, error) {
 			return nil, err
 		}
 	}
-	l.mu.Lock()
-	l.hints = r.hints
-	l.mu.Unlock()
+	if len(r.out) > 0 {
+		// An empty Read (a drain worker polling the tail) keeps the hints:
+		// the next Read, after an Append, starts where the last one ended.
+		l.mu.Lock()
+		l.hints = r.hints
+		l.mu.Unlock()
+	}
 	return r.out, nil
 }
 
