@@ -128,6 +128,7 @@ func (l *Log) write(active *segment, b *batch) (*segment, error) {
 		if seg, err = createSegment(l.dir, b.first, l.opts.Sync); err != nil {
 			return nil, err
 		}
+		seg.file = l.opts.wrap(seg.file)
 	}
 	start := time.Now()
 	_, err := seg.file.WriteAt(b.buf, seg.size)

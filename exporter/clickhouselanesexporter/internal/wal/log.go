@@ -38,6 +38,17 @@ type Options struct {
 	// bytes it made durable, from the goroutine that synced, without locks
 	// held. It must be quick (record a histogram).
 	OnSync func(d time.Duration, bytes int)
+
+	// wrapFile, if set, wraps every segment file opened for appending
+	// (tests inject failures with it).
+	wrapFile func(segmentFile) segmentFile
+}
+
+func (o Options) wrap(f segmentFile) segmentFile {
+	if o.wrapFile == nil {
+		return f
+	}
+	return o.wrapFile(f)
 }
 
 // Recovery reports what Open found.

@@ -141,6 +141,6 @@ func (l *Log) openActive() error {
 	if err != nil {
 		return fmt.Errorf("open segment for appending: %w", err)
 	}
-	s.file, l.active = f, s
+	s.file, l.active = l.opts.wrap(f), s
 	return nil
 }

@@ -21,7 +21,16 @@ type segment struct {
 	// file is open for appending on the active (last) segment only; readers
 	// open the path for each Read, so a committed segment can be deleted
 	// under them.
-	file *os.File
+	file segmentFile
+}
+
+// segmentFile is what appending needs of a segment's file (an *os.File);
+// tests wrap it to make writes and fsyncs fail.
+type segmentFile interface {
+	WriteAt(p []byte, off int64) (int, error)
+	Sync() error
+	Truncate(size int64) error
+	Close() error
 }
 
 const segmentSuffix = ".seg"
