@@ -2,6 +2,7 @@ package clickhouselanesexporter
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +52,24 @@ func TestClusterDDLRunsOnEveryNode(t *testing.T) {
 				}
 				require.Equal(t, want, engine, "%s on %s", s.Name, ep)
 			}
+		}
+	}
+}
+
+// TestScaleOutGuideShowsTheDistributedDDL keeps the distributed_tables section of
+// docs/scale-out.md true: the Distributed statement it quotes is the one the exporter runs.
+func TestScaleOutGuideShowsTheDistributedDDL(t *testing.T) {
+	raw, err := os.ReadFile("../../docs/scale-out.md")
+	require.NoError(t, err)
+	cfg := createDefaultConfig().(*Config)
+	cfg.ClusterName, cfg.DistributedTables = "otel_cluster", true
+	for _, s := range chschema.Statements(cfg.schemaOptions(true)) {
+		switch s.Name {
+		case cfg.TracesTableName:
+			require.Contains(t, string(raw), s.SQL+";", "the guide must quote the Distributed table as rendered")
+		case cfg.TracesTableName + chschema.LocalSuffix:
+			head, _, _ := strings.Cut(s.SQL, "\n")
+			require.Contains(t, string(raw), head+"\n", "the guide must quote the local table's first line as rendered")
 		}
 	}
 }

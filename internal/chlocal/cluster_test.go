@@ -60,3 +60,29 @@ func TestClusterDefaultProfileSettings(t *testing.T) {
 	require.NoError(t, openT(t, ctx, c.Endpoints()[0]).QueryRow(ctx, "SELECT toString(getSetting('distributed_foreground_insert'))").Scan(&v))
 	require.Equal(t, "true", v, "the default profile of the node config must apply to every connection")
 }
+
+// TestClusterNodeKilledAndRestarted: with a shard down, a foreground Distributed insert fails
+// and the live shard keeps none of it (docs/scale-out.md relies on this); the node comes back
+// on its ports and the same insert then lands whole.
+func TestClusterNodeKilledAndRestarted(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	c := StartClusterForTest(t, ClusterOptions{})
+	for _, ep := range c.Endpoints() {
+		conn := openT(t, ctx, ep)
+		require.NoError(t, conn.Exec(ctx, "CREATE TABLE t (x UInt64) ENGINE = MergeTree ORDER BY x"))
+		require.NoError(t, conn.Exec(ctx, fmt.Sprintf("CREATE TABLE t_all AS t ENGINE = Distributed(%s, default, t, x)", c.Name())))
+	}
+	first := openT(t, ctx, c.Endpoints()[0])
+	fg := clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"insert_distributed_sync": 1, "async_insert": 0}))
+	require.NoError(t, c.Nodes()[1].Kill())
+	require.Error(t, first.Exec(fg, "INSERT INTO t_all SELECT number FROM numbers(100)"))
+	var local, total uint64
+	require.NoError(t, first.QueryRow(ctx, "SELECT count() FROM t").Scan(&local))
+	require.Zero(t, local, "the live shard kept part of a failed insert")
+
+	require.NoError(t, c.Nodes()[1].Restart(ctx))
+	require.NoError(t, first.Exec(fg, "INSERT INTO t_all SELECT number FROM numbers(100)"))
+	require.NoError(t, first.QueryRow(ctx, "SELECT count() FROM t_all").Scan(&total))
+	require.Equal(t, uint64(100), total)
+}
