@@ -61,3 +61,67 @@ func benchmarkAppends(b *testing.B, writers, size int, syncs func() int64, appen
 	b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "p99-µs")
 	b.ReportMetric(float64(syncs())/float64(b.N), "fsyncs/append")
 }
+
+// filledLog writes records of size bytes totalling about total bytes into a
+// new log directory and returns it closed.
+func filledLog(b *testing.B, size, total int) string {
+	dir := b.TempDir()
+	l, _, err := Open(dir, Options{Sync: SyncNever})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := payload(0, size)
+	for range total / size {
+		if _, err := l.Append(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := l.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return dir
+}
+
+// BenchmarkReadDrain reads a 64 MiB backlog of 8 KiB records the way a drain
+// worker does: 1 MiB at a time, each Read starting where the last ended.
+func BenchmarkReadDrain(b *testing.B) {
+	const size, total = 8 << 10, 64 << 20
+	dir := filledLog(b, size, total)
+	l, _ := openLog(b, dir, Options{Sync: SyncNever})
+	b.SetBytes(total)
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		for from := Index(1); ; {
+			recs, err := l.Read(from, 1<<20)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(recs) == 0 {
+				break
+			}
+			n += len(recs)
+			from = recs[len(recs)-1].Index + 1
+		}
+		if n != total/size {
+			b.Fatalf("read %d records", n)
+		}
+	}
+}
+
+// BenchmarkOpenRecovers measures Open of a 64 MiB backlog, which reads and
+// checksums every record.
+func BenchmarkOpenRecovers(b *testing.B) {
+	const total = 64 << 20
+	dir := filledLog(b, 8<<10, total)
+	b.SetBytes(total)
+	for b.Loop() {
+		l, _, err := Open(dir, Options{Sync: SyncNever})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := l.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -46,6 +46,11 @@
 // (the tidwall benchmark was a temporary file, not kept, so go.mod does not
 // carry the library). 64 KiB at 64 writers is the disk's bandwidth (~600
 // MB/s). fdatasync instead of fsync made no difference beyond the noise.
+// Reading back is not the bottleneck: a drain worker's 1 MiB Reads through a
+// 64 MiB backlog of 8 KiB records run at 530-850 MB/s (one allocation per
+// record, its payload), and Open checksums a 64 MiB backlog at 0.6-2.6 GB/s
+// (BenchmarkReadDrain, BenchmarkOpenRecovers; page cache warm).
+//
 // So we wrote our own (about 1,000 lines without comments), each
 // property tested.
 //
