@@ -141,3 +141,20 @@ func flipByte(t *testing.T, path string, off int64) {
 	_, err = f.WriteAt(b, off)
 	require.NoError(t, err)
 }
+
+func TestIndexesContinueAtLeastFromTheLastSegmentsName(t *testing.T) {
+	// A failed Append burnt index 6, the next write rolled to a new segment
+	// 7 and the machine died before its fsync: segment 7 is empty.
+	dir := t.TempDir()
+	closedLogWith(t, dir, 5, 10)
+	require.NoError(t, os.WriteFile(segmentPath(dir, 7), nil, 0o644))
+
+	l, rec := openLog(t, dir, Options{Sync: SyncNever})
+	assert.Equal(t, Recovery{Records: 5}, rec)
+	assert.Equal(t, Index(5), l.Stats().LastIndex, "the last record, not the empty segment's name")
+	assert.Equal(t, []Index{7}, appendN(t, l, 7, 1, 10))
+	require.NoError(t, l.Close())
+	l, rec = openLog(t, dir, Options{Sync: SyncNever})
+	assert.Equal(t, Recovery{Records: 6}, rec)
+	assert.Equal(t, []Index{1, 2, 3, 4, 5, 7}, indexes(readAll(t, l, 1)))
+}

@@ -59,6 +59,10 @@
 //   - Indexes only increase but may have gaps: a failed Append burns its
 //     index, a skipped damaged record leaves its index out. Count records,
 //     never last-first+1.
+//   - Stats.LastIndex is always the index of a record that was durable (or
+//     the saved cursor, if higher). If Read(from) returns nothing while
+//     LastIndex >= from, the records up to LastIndex were found damaged
+//     (and counted): move on to LastIndex+1 rather than waiting for them.
 //   - ErrTooLarge: a record larger than the lane's share, the Budget or
 //     256 MiB is refused with it (retrying never helps; a 413/400, not 429).
 //   - Recovery.StateDamaged: the state file failed its checksum; State is

@@ -40,9 +40,17 @@ func (l *Log) recover() (Recovery, error) {
 	l.segments = segs
 	l.lastIndex = max(state.Committed, state.PendingLast)
 	for _, s := range segs {
-		l.lastIndex = max(l.lastIndex, s.last)
+		if s.last >= s.first { // not empty
+			l.lastIndex = max(l.lastIndex, s.last)
+		}
 	}
 	l.nextIndex = l.lastIndex + 1
+	if len(segs) > 0 {
+		// A segment is named after its first record, so the next index is
+		// at least the last segment's name, even when a crash emptied it
+		// (its records, and maybe failed Appends before them, were lost).
+		l.nextIndex = max(l.nextIndex, segs[len(segs)-1].first)
+	}
 	if err := l.openActive(); err != nil {
 		return rec, err
 	}
