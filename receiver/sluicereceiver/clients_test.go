@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configcompression"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/exporter"
@@ -52,16 +53,28 @@ func sdkSpans(n int) []sdktrace.ReadOnlySpan {
 }
 
 func TestSDKGRPCExporterRetriesAfterTheHint(t *testing.T) {
-	s := refuseOnceThenAccept()
-	r := startReceiver(t, s, nil)
-	exp, err := otlptracegrpc.New(context.Background(),
-		otlptracegrpc.WithEndpoint(r.grpcAddr.String()), otlptracegrpc.WithInsecure(),
-		otlptracegrpc.WithRetry(otlptracegrpc.RetryConfig{Enabled: true, InitialInterval: 10 * time.Millisecond, MaxInterval: 3 * time.Second, MaxElapsedTime: 20 * time.Second}))
-	require.NoError(t, err)
-	start := time.Now()
-	require.NoError(t, exp.ExportSpans(context.Background(), sdkSpans(7)))
-	assertRetriedAfterHintExactlyOnce(t, s, 7, time.Since(start))
-	require.NoError(t, exp.Shutdown(context.Background()))
+	// zstd is not built into the SDK; it works here because configgrpc registers it with
+	// grpc-go for the whole process, as any program importing it would.
+	for _, compressor := range []string{"none", "gzip", "zstd"} {
+		t.Run("compression="+compressor, func(t *testing.T) {
+			t.Parallel()
+			s := refuseOnceThenAccept()
+			r := startReceiver(t, s, nil)
+			opts := []otlptracegrpc.Option{
+				otlptracegrpc.WithEndpoint(r.grpcAddr.String()), otlptracegrpc.WithInsecure(),
+				otlptracegrpc.WithRetry(otlptracegrpc.RetryConfig{Enabled: true, InitialInterval: 10 * time.Millisecond, MaxInterval: 3 * time.Second, MaxElapsedTime: 20 * time.Second}),
+			}
+			if compressor != "none" {
+				opts = append(opts, otlptracegrpc.WithCompressor(compressor))
+			}
+			exp, err := otlptracegrpc.New(context.Background(), opts...)
+			require.NoError(t, err)
+			start := time.Now()
+			require.NoError(t, exp.ExportSpans(context.Background(), sdkSpans(7)))
+			assertRetriedAfterHintExactlyOnce(t, s, 7, time.Since(start))
+			require.NoError(t, exp.Shutdown(context.Background()))
+		})
+	}
 }
 
 func TestSDKHTTPExporterRetriesAfterTheHint(t *testing.T) {
@@ -84,15 +97,21 @@ var retry = configretry.BackOffConfig{
 }
 
 func TestCollectorOTLPExporterRetriesAfterTheHint(t *testing.T) {
-	s := refuseOnceThenAccept()
-	r := startReceiver(t, s, nil)
-	f := otlpexporter.NewFactory()
-	cfg := f.CreateDefaultConfig().(*otlpexporter.Config)
-	cfg.ClientConfig.Endpoint = r.grpcAddr.String()
-	cfg.ClientConfig.TLS.Insecure = true
-	cfg.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]() // synchronous
-	cfg.RetryConfig = retry
-	runCollectorExporter(t, f, cfg, s)
+	for _, compression := range []configcompression.Type{configcompression.TypeGzip, configcompression.TypeZstd, "none"} {
+		t.Run("compression="+string(compression), func(t *testing.T) {
+			t.Parallel()
+			s := refuseOnceThenAccept()
+			r := startReceiver(t, s, nil)
+			f := otlpexporter.NewFactory()
+			cfg := f.CreateDefaultConfig().(*otlpexporter.Config)
+			cfg.ClientConfig.Endpoint = r.grpcAddr.String()
+			cfg.ClientConfig.TLS.Insecure = true
+			cfg.ClientConfig.Compression = compression
+			cfg.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]() // synchronous
+			cfg.RetryConfig = retry
+			runCollectorExporter(t, f, cfg, s)
+		})
+	}
 }
 
 func TestCollectorOTLPHTTPExporterRetriesAfterTheHint(t *testing.T) {

@@ -56,14 +56,28 @@ func (rawCodec) Name() string { return "proto" }
 // size is the message's uncompressed length.
 func (m *receivedMessage) size() int64 { return int64(m.data.Len()) }
 
+// joinPool holds the buffers a message split over several HTTP/2 frames is joined into.
+// Its tiers are every power of two from 4 KiB to 16 MiB, so a buffer is at most twice the
+// message; gRPC's default pool jumps from 32 KiB to 1 MiB, which would make each admitted
+// 40 KiB request hold a megabyte.
+var joinPool = mustBinaryPool(12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24)
+
+func mustBinaryPool(exponents ...uint8) mem.BufferPool {
+	p, err := mem.NewBinaryTieredBufferPool(exponents...)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
 // bytes returns the message as one slice, valid until free: the received buffer itself
-// when gRPC read it into one (the usual case), else a pooled copy.
+// when it came in one piece, else a pooled copy.
 func (m *receivedMessage) bytes() []byte {
 	if m.data.Len() == 0 {
 		return nil
 	}
 	if len(m.data) != 1 {
-		joined := m.data.MaterializeToBuffer(mem.DefaultBufferPool())
+		joined := m.data.MaterializeToBuffer(joinPool)
 		m.data.Free()
 		m.data = mem.BufferSlice{joined}
 	}
