@@ -14,8 +14,9 @@ import (
 
 // The property: whatever sequence of appends, commits, clean reopens and
 // crashes (a reopen without Close, with a torn record at the tail as if an
-// Append were cut off), every acknowledged record after the committed cursor
-// is read back exactly once, with its payload, and indexes never repeat.
+// Append were cut off, or an empty segment as if a crash followed a roll),
+// every acknowledged record after the committed cursor is read back exactly
+// once, with its payload, and indexes never repeat.
 
 func TestRandomOperationsLoseNothingUncommittedAndRepeatNothing(t *testing.T) {
 	for seed := range uint64(16) {
@@ -60,7 +61,7 @@ func runOperations(t *testing.T, ops []byte) {
 		return b
 	}
 	for len(ops) > 0 {
-		switch next() % 5 {
+		switch next() % 6 {
 		case 0, 1:
 			p := payload(int(m.lastIndex), int(next())*7%1500)
 			idx, err := l.Append(p)
@@ -75,6 +76,12 @@ func runOperations(t *testing.T, ops []byte) {
 		case 4:
 			_ = l.closeActive() // crash: no Close
 			tearTail(t, dir, next())
+			l = m.reopen(t, dir, opts())
+		case 5:
+			// A crash right after a roll (maybe after failed Appends burnt
+			// some indexes): the new segment is empty.
+			_ = l.closeActive()
+			require.NoError(t, os.WriteFile(segmentPath(dir, l.nextIndex+Index(next()%3)), nil, 0o644))
 			l = m.reopen(t, dir, opts())
 		}
 	}
