@@ -38,19 +38,7 @@ func (l *Log) recover() (Recovery, error) {
 		}
 	}
 	l.segments = segs
-	l.lastIndex = max(state.Committed, state.PendingLast)
-	for _, s := range segs {
-		if s.last >= s.first { // not empty
-			l.lastIndex = max(l.lastIndex, s.last)
-		}
-	}
-	l.nextIndex = l.lastIndex + 1
-	if len(segs) > 0 {
-		// A segment is named after its first record, so the next index is
-		// at least the last segment's name, even when a crash emptied it
-		// (its records, and maybe failed Appends before them, were lost).
-		l.nextIndex = max(l.nextIndex, segs[len(segs)-1].first)
-	}
+	l.setIndexes()
 	if err := l.openActive(); err != nil {
 		return rec, err
 	}
@@ -68,6 +56,24 @@ func (l *Log) recover() (Recovery, error) {
 		}
 	}
 	return rec, nil
+}
+
+// setIndexes sets the last durable index and the next one to hand out from
+// the recovered segments and state.
+func (l *Log) setIndexes() {
+	l.lastIndex = max(l.state.Committed, l.state.PendingLast)
+	for _, s := range l.segments {
+		if s.last >= s.first { // not empty
+			l.lastIndex = max(l.lastIndex, s.last)
+		}
+	}
+	l.nextIndex = l.lastIndex + 1
+	if n := len(l.segments); n > 0 {
+		// A segment is named after its first record, so the next index is
+		// at least the last segment's name, even when a crash emptied it
+		// (its records, and maybe failed Appends before them, were lost).
+		l.nextIndex = max(l.nextIndex, l.segments[n-1].first)
+	}
 }
 
 // recoverSegment scans one segment, counting its records after the
