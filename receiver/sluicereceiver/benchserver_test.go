@@ -39,7 +39,7 @@ const (
 func BenchmarkGRPCServerCPU(b *testing.B) {
 	b.Run("outcome=refused", func(b *testing.B) {
 		r := startReceiver(b, &sink{}, func(c *Config) { c.Admission.MaxInflightRequests = 1 })
-		hold, _ := r.admit(context.Background(), "traces", "bench", 0)
+		hold, _ := r.admit(context.Background(), "traces", "grpc", 0)
 		defer hold()
 		benchServerCPU(b, r.grpcAddr.String(), codes.ResourceExhausted)
 	})

@@ -29,7 +29,7 @@ func (s *signal[Req, Resp]) exportHTTP(w http.ResponseWriter, req *http.Request,
 		return writeStatus(w, enc, backpressure.TooLarge("request body exceeds max_request_body_size ("+itoa(limit)+" bytes)"))
 	}
 	n := max(req.ContentLength, 0)
-	release, out := s.admitRequest(req.Context(), s.r.obsHTTP, "http", enc.format, n)
+	release, out := s.admitRequest(req.Context(), s.r.obsHTTP, "http", enc.format, n, nil)
 	if out.IsError() {
 		return writeStatus(w, enc, out)
 	}

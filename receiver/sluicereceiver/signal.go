@@ -36,6 +36,8 @@ type signal[Req exportRequest, Resp exportResponse] struct {
 	rejected func(err error) int64
 	startOp  func(*receiverhelper.ObsReport, context.Context) context.Context
 	endOp    func(*receiverhelper.ObsReport, context.Context, string, int, error)
+	// itemsPath is where the items sit in the serialized request (see countItems).
+	itemsPath wirePath
 	// decoder reads a body into a request; nil means the encoding's own. Tests replace it
 	// to see what gets decoded.
 	decoder func(enc *encoding, req Req, body []byte) error

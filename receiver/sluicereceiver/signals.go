@@ -24,6 +24,7 @@ func newTracesSignal(r *otlpReceiver, next consumer.Traces) *tracesSignal {
 		newRequest:  ptraceotlp.NewExportRequest,
 		newResponse: ptraceotlp.NewExportResponse,
 		items:       func(req ptraceotlp.ExportRequest) int { return req.Traces().SpanCount() },
+		itemsPath:   spansPath,
 		consume: func(ctx context.Context, req ptraceotlp.ExportRequest) error {
 			return next.ConsumeTraces(ctx, req.Traces())
 		},
@@ -49,6 +50,7 @@ func newMetricsSignal(r *otlpReceiver, next consumer.Metrics) *metricsSignal {
 		newRequest:  pmetricotlp.NewExportRequest,
 		newResponse: pmetricotlp.NewExportResponse,
 		items:       func(req pmetricotlp.ExportRequest) int { return req.Metrics().DataPointCount() },
+		itemsPath:   dataPointsPath,
 		consume: func(ctx context.Context, req pmetricotlp.ExportRequest) error {
 			return next.ConsumeMetrics(ctx, req.Metrics())
 		},
@@ -74,6 +76,7 @@ func newLogsSignal(r *otlpReceiver, next consumer.Logs) *logsSignal {
 		newRequest:  plogotlp.NewExportRequest,
 		newResponse: plogotlp.NewExportResponse,
 		items:       func(req plogotlp.ExportRequest) int { return req.Logs().LogRecordCount() },
+		itemsPath:   logRecordsPath,
 		consume:     func(ctx context.Context, req plogotlp.ExportRequest) error { return next.ConsumeLogs(ctx, req.Logs()) },
 		setPartial: func(resp plogotlp.ExportResponse, n int64, msg string) {
 			resp.PartialSuccess().SetRejectedLogRecords(n)
