@@ -48,8 +48,10 @@ unit: fetch
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 ## distribution-test: build otelcol-sluice, list its components, validate every testdata config, run end to end
+## (and two gateways in front of a two-shard cluster, which needs the exporter's cluster schema)
 distribution-test: fetch $(DIST_BIN)
 	SLUICE_COLLECTOR_BIN=$(CURDIR)/$(DIST_BIN) $(GO) test -race -count=1 -timeout 20m ./test/distribution/...
+	SLUICE_COLLECTOR_BIN=$(CURDIR)/$(DIST_BIN) $(GO) test -race -count=1 -timeout 5m -run '^TestTwoGateways' ./exporter/clickhouselanesexporter
 
 ## test: everything CI runs
 test: vet check-generated unit distribution-test
