@@ -86,7 +86,7 @@ func (r *reader) readSegment(v view, pos hint) error {
 		return fmt.Errorf("open segment: %w", err)
 	}
 	defer f.Close()
-	sc := scanner{r: f, end: v.size, after: v.first - 1}
+	sc := scanner{r: f, end: v.size, after: v.first - 1, payloads: true}
 	if pos.valid {
 		sc.off, sc.after = pos.off, pos.after
 	}

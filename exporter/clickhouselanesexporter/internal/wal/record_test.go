@@ -51,20 +51,49 @@ func FuzzDecodeRecord(f *testing.F) {
 			again := appendRecord(nil, h.index, time.Unix(0, h.time), payload, payloadChecksum(payload))
 			require.Equal(t, b[:size], again)
 		}
-		sc := scanner{r: bytes.NewReader(b), end: int64(len(b))}
+		sc := scanner{r: bytes.NewReader(b), end: int64(len(b)), payloads: true}
+		verifyOnly := scanner{r: bytes.NewReader(b), end: int64(len(b))}
 		var last Index
 		for {
 			rec, err := sc.next()
+			same, err2 := verifyOnly.next()
+			require.Equal(t, err, err2, "reading and recovering agree")
 			if errors.Is(err, io.EOF) {
 				break
 			}
 			require.NoError(t, err)
+			require.Equal(t, rec.h, same.h)
+			require.Equal(t, rec.damagedFrom, same.damagedFrom)
 			require.Greater(t, rec.h.index, last)
 			last = rec.h.index
 			end := rec.off + recordSize(len(rec.payload))
 			require.LessOrEqual(t, end, int64(len(b)))
 			require.Equal(t, b[rec.off:end], appendRecord(nil, rec.h.index, time.Unix(0, rec.h.time), rec.payload, payloadChecksum(rec.payload)))
 		}
+		require.Equal(t, sc.off, verifyOnly.off)
 		require.LessOrEqual(t, sc.off, sc.end)
 	})
+}
+
+func TestADamagedLengthDoesNotMakeTheScannerHoldWhatItClaims(t *testing.T) {
+	p := payload(1, 100)
+	b := appendRecord(nil, 1, time.Unix(1, 0), p, payloadChecksum(p))
+	bogus := appendRecord(nil, 2, time.Unix(2, 0), nil, 0)
+	bogus[6] = 0x30 // length ~3 MiB, the checksum no longer matches
+	b = append(b, bogus...)
+	b = append(b, make([]byte, 4<<20)...)
+	b = appendRecord(b, 3, time.Unix(3, 0), p, payloadChecksum(p))
+
+	sc := scanner{r: bytes.NewReader(b), end: int64(len(b)), payloads: true}
+	var got []Index
+	for {
+		rec, err := sc.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		require.NoError(t, err)
+		got = append(got, rec.h.index)
+	}
+	assert.Equal(t, []Index{1, 3}, got)
+	assert.LessOrEqual(t, cap(sc.buf), directReadLimit)
 }

@@ -2,6 +2,7 @@ package wal
 
 import (
 	"errors"
+	"hash/crc32"
 	"io"
 )
 
@@ -14,16 +15,20 @@ type scanner struct {
 	end   int64 // bytes of the file that may be read
 	off   int64 // where the next record is expected
 	after Index // the next record's index must be greater than this
+	// payloads: return each record's payload (Read); recovery only
+	// verifies them.
+	payloads bool
 
-	hdr [headerSize]byte
-	buf []byte // payload of the last record returned; reused
+	hdr    [headerSize]byte
+	buf    []byte // payload of the last record returned, or a verify window; reused
+	window []byte // for search
 }
 
 // scanned is one valid record found by the scanner.
 type scanned struct {
 	h       header
 	off     int64  // where the record starts
-	payload []byte // valid until the next call of next
+	payload []byte // if scanner.payloads; valid until the next call of next
 	// damagedFrom is where skipped bytes before this record start, or -1.
 	damagedFrom int64
 }
@@ -63,7 +68,7 @@ func (s *scanner) tryAt(off int64) (scanned, bool, error) {
 }
 
 func (s *scanner) accept(rec scanned) {
-	s.off = rec.off + recordSize(len(rec.payload))
+	s.off = rec.off + recordSize(int(rec.h.length))
 	s.after = rec.h.index
 }
 
@@ -79,10 +84,17 @@ func (s *scanner) readAt(off int64) (scanned, bool, error) {
 	if !h.plausible(s.after) || off+recordSize(int(h.length)) > s.end {
 		return scanned{}, false, nil
 	}
-	if cap(s.buf) < int(h.length) {
-		s.buf = make([]byte, h.length)
+	if !s.payloads || h.length > directReadLimit {
+		// A damaged length can claim most of the segment: check it
+		// through a small buffer before holding that much.
+		if ok, err := s.verifyThroughWindow(h, off); !ok {
+			return scanned{}, false, err
+		}
+		if !s.payloads {
+			return scanned{h: h, off: off}, true, nil
+		}
 	}
-	s.buf = s.buf[:h.length]
+	s.buf = s.grow(int(h.length))
 	if ok, err := readFull(s.r, s.buf, off+headerSize); !ok {
 		return scanned{}, false, err
 	}
@@ -92,11 +104,43 @@ func (s *scanner) readAt(off int64) (scanned, bool, error) {
 	return scanned{h: h, off: off, payload: s.buf}, true, nil
 }
 
+// grow returns s.buf resized to n bytes.
+func (s *scanner) grow(n int) []byte {
+	if cap(s.buf) < n {
+		s.buf = make([]byte, n)
+	}
+	s.buf = s.buf[:n]
+	return s.buf
+}
+
+// directReadLimit is the largest payload read whole before its checksum
+// is known to match.
+const directReadLimit = 1 << 20
+
+// verifyThroughWindow checks the payload of the record at off against its
+// header, reading it through a window of searchWindow bytes.
+func (s *scanner) verifyThroughWindow(h header, off int64) (bool, error) {
+	window := s.grow(min(searchWindow, int(h.length)))
+	crc := uint32(0)
+	for done := int64(0); done < int64(h.length); {
+		n := min(int64(len(window)), int64(h.length)-done)
+		if ok, err := readFull(s.r, window[:n], off+headerSize+done); !ok {
+			return false, err
+		}
+		crc = crc32.Update(crc, castagnoli, window[:n])
+		done += n
+	}
+	return crc32.Update(crc, castagnoli, s.hdr[4:]) == h.crc, nil
+}
+
 // search looks for the first valid record starting at or after from. It
 // reads the file in windows and checks the cheap header test at every byte
 // before reading a candidate's payload.
 func (s *scanner) search(from int64) (scanned, bool, error) {
-	window := make([]byte, searchWindow)
+	if s.window == nil {
+		s.window = make([]byte, searchWindow)
+	}
+	window := s.window
 	for base := from; base+headerSize <= s.end; {
 		n := min(int64(len(window)), s.end-base)
 		if ok, err := readFull(s.r, window[:n], base); !ok {
@@ -121,6 +165,9 @@ func (s *scanner) search(from int64) (scanned, bool, error) {
 // readFull fills b from off. A file shorter than the scanner was told (it
 // was truncated under us) reads as "no record here", not as an error.
 func readFull(r io.ReaderAt, b []byte, off int64) (bool, error) {
+	if len(b) == 0 {
+		return true, nil // an empty payload at the end of the file
+	}
 	_, err := r.ReadAt(b, off)
 	if errors.Is(err, io.EOF) {
 		return false, nil
