@@ -2,19 +2,32 @@ package sluicereceiver
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
+	"math/big"
+	"net"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configauth"
+	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configtls"
 	"go.opentelemetry.io/collector/extension/extensionauth"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	grpcmetadata "google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
@@ -114,4 +127,42 @@ func TestGRPCMaxRecvMsgSizeStillBounds(t *testing.T) {
 	st := status.Convert(exportRaw(t.Context(), grpcConn(t, r), "traces", make([]byte, 1<<20+1)))
 	assert.Equal(t, codes.ResourceExhausted, st.Code(), st.Message())
 	assert.Zero(t, decoded.Load())
+}
+
+// selfSigned is a certificate for 127.0.0.1, PEM encoded, and a pool that trusts it.
+func selfSigned(t *testing.T) (certPEM, keyPEM []byte, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "sluice test"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:   time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	require.NoError(t, err)
+	cert, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), pool
+}
+
+func TestGRPCOverTLS(t *testing.T) {
+	certPEM, keyPEM, pool := selfSigned(t)
+	r, decoded := startGRPCOnly(t, hostWithExtensions{}, func(c *Config) {
+		c.Protocols.GRPC.Get().TLS = configoptional.Some(configtls.ServerConfig{
+			Config: configtls.Config{CertPem: configopaque.String(certPEM), KeyPem: configopaque.String(keyPEM)},
+		})
+	})
+	cc, err := grpc.NewClient(r.grpcAddr.String(), grpc.WithTransportCredentials(credentials.NewClientTLSFromCert(pool, "")))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = cc.Close() })
+	_, err = ptraceotlp.NewGRPCClient(cc).Export(t.Context(), ptraceotlp.NewExportRequestFromTraces(testTraces(4)))
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), decoded.Load())
 }
