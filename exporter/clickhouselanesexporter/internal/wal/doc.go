@@ -79,7 +79,16 @@
 // A log directory holds segment files named after the index of their first
 // record (00000000000000000001.seg) and STATE, the lane's cursor (36 bytes
 // with its own CRC-32C, replaced by write-temp, fsync, rename, fsync-dir).
-// The exporter's root holds LOCK (flock) and one directory per lane.
+// The temporary file, STATE.tmp, is kept as a spare of one block and
+// overwritten in place, so a lane can save its cursor, and so delete
+// segments, on a disk with no free block left. The exporter's root holds
+// LOCK (flock; Open does not lock) and one directory per lane.
+//
+// # Who calls what
+//
+// Append from any number of goroutines (the pipeline's callers); Read,
+// SaveState and Appended from the lane's drain worker; Stats from anywhere.
+// All are safe to call concurrently.
 //
 // A record is a 24-byte header and the payload (see record.go): CRC-32C
 // (Castagnoli) of the payload and the rest of the header, payload length,
@@ -102,5 +111,7 @@
 // checksum. After bytes that are not a valid record it searches forward,
 // byte by byte, for the next valid record with a greater index: if there is
 // one the damage is in the middle, counted and skipped; if not, in the last
-// segment, it is a torn tail and is truncated.
+// segment, it is a torn tail and is truncated. Payloads are checked through
+// a 64 KiB window, so neither a large backlog nor a damaged length that
+// claims megabytes makes Open hold more than that.
 package wal
