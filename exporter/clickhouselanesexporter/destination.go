@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/config/configtls"
+	"go.uber.org/zap"
 
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chinsert"
 )
@@ -28,15 +29,18 @@ type destination struct {
 
 	schemaMu    sync.Mutex
 	schemaReady bool
+
+	layouts *tableLayouts // the tables' columns, read at start and after schema errors
 }
 
 // newDestination builds the pool; connections are dialled on first use.
-func newDestination(ctx context.Context, name, signal string, cfg *Config, tables func(db string, cfg *Config) []*tableWriter) (*destination, error) {
+func newDestination(ctx context.Context, name, signal string, cfg *Config, tables func(db string, cfg *Config) []*tableWriter, logger *zap.Logger) (*destination, error) {
 	opts, err := cfg.insertOptions(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("destination %s: %w", name, err)
 	}
-	d := &destination{name: name, signal: signal, cfg: cfg, opts: opts, paths: make(chan *insertPath, cfg.PoolSize)}
+	d := &destination{name: name, signal: signal, cfg: cfg, opts: opts, paths: make(chan *insertPath, cfg.PoolSize),
+		layouts: newTableLayouts(name, logger)}
 	for range cfg.PoolSize {
 		d.paths <- &insertPath{ins: chinsert.New(opts), tables: tables(cfg.Database, cfg)}
 	}
@@ -97,8 +101,7 @@ func (d *destination) insert(ctx context.Context, fill func([]*tableWriter), rep
 		return ctx.Err()
 	}
 	defer func() { d.paths <- p }()
-	fill(p.tables)
-	return p.flush(ctx, d.cfg.InsertTimeout, report)
+	return d.write(ctx, p, fill, report)
 }
 
 // close closes every connection; the lanes using the destination must have stopped.

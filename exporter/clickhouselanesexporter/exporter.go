@@ -71,14 +71,14 @@ func (e *chExporter[T]) start(ctx context.Context, _ component.Host) error {
 		// written against them; the drain lands next.
 		return errors.New("acknowledge: on_wal is not implemented in this build yet")
 	}
-	def, err := newDestination(ctx, defaultDestination, e.sig.name, e.cfg, e.sig.tables)
+	def, err := newDestination(ctx, defaultDestination, e.sig.name, e.cfg, e.sig.tables, e.logger)
 	if err != nil {
 		return err
 	}
 	e.dests = map[string]*destination{defaultDestination: def}
 	e.routes = map[string]*destination{}
 	for _, r := range e.cfg.Routes {
-		d, err := newDestination(ctx, r.Name, e.sig.name, e.cfg.routeConfig(r), e.sig.tables)
+		d, err := newDestination(ctx, r.Name, e.sig.name, e.cfg.routeConfig(r), e.sig.tables, e.logger)
 		if err != nil {
 			return e.abortStart(err)
 		}
@@ -88,6 +88,9 @@ func (e *chExporter[T]) start(ctx context.Context, _ component.Host) error {
 		}
 	}
 	if err := def.ensureSchema(ctx); err != nil {
+		return e.abortStart(err)
+	}
+	if err := def.readColumns(ctx); err != nil {
 		return e.abortStart(err)
 	}
 	if err := e.tel.registerCallbacks(); err != nil {

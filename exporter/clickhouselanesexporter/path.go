@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ClickHouse/ch-go/proto"
+
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chcol"
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chinsert"
 )
@@ -16,21 +18,46 @@ import (
 type insertPath struct {
 	ins    *chinsert.Inserter
 	tables []*tableWriter
+	// layout is the generation of the destination's tableLayouts the tables were fitted to.
+	layout uint64
 }
 
-// tableWriter is one table's block and its precomputed INSERT statement.
+// tableWriter is one table's block and the INSERT statement for the columns the table takes.
 type tableWriter struct {
-	name  string
-	query string
-	block chcol.Block
+	name   string
+	quoted string // `database`.`table`
+	block  chcol.Block
+	input  proto.Input // the block's columns the table takes: all of them until fitted
+	query  string
 }
 
 func newTableWriter(database, table string, block chcol.Block) *tableWriter {
-	return &tableWriter{
-		name:  table,
-		query: chcol.InsertQuery(quotedTable(database, table), block.Input()),
-		block: block,
+	t := &tableWriter{name: table, quoted: quotedTable(database, table), block: block}
+	t.use(block.Input())
+	return t
+}
+
+func (t *tableWriter) use(input proto.Input) {
+	t.input = input
+	t.query = chcol.InsertQuery(t.quoted, input)
+}
+
+// fit restricts the writer to the columns the table has and does not compute itself, and
+// returns the block's columns the table lacks or computes. A table that does not exist or
+// lacks a required column is a schema error: nothing can be written to it.
+func (t *tableWriter) fit(columns map[string]string) (missing, computed []string, err error) {
+	if len(columns) == 0 {
+		return nil, nil, &chinsert.SchemaError{Table: t.name, Err: fmt.Errorf("table %s does not exist", t.quoted)}
 	}
+	for _, c := range chcol.Required(t.block) {
+		if kind, ok := columns[c]; !ok || kind != "" {
+			return nil, nil, &chinsert.SchemaError{Table: t.name, Err: fmt.Errorf(
+				"table %s has no column %s to write (the exporter cannot write rows without it)", t.quoted, c)}
+		}
+	}
+	input, missing, computed := chcol.Fit(t.block.Input(), columns)
+	t.use(input)
+	return missing, computed, nil
 }
 
 // insertResult reports one table's insert to the caller's telemetry.
@@ -59,7 +86,7 @@ func (p *insertPath) flush(ctx context.Context, timeout time.Duration, report fu
 		}
 		start := time.Now()
 		actx, cancel := context.WithTimeout(ctx, timeout)
-		err := p.ins.Insert(actx, t.query, t.block.Input())
+		err := p.ins.Insert(actx, t.query, t.input)
 		cancel()
 		if err != nil {
 			err = insertFault(t.name, fmt.Errorf("insert into %s: %w", t.name, err))

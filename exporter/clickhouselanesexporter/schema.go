@@ -2,7 +2,12 @@ package clickhouselanesexporter
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
+	"sync"
+
+	"go.uber.org/zap"
 
 	"github.com/ClickHouse/ch-go"
 
@@ -66,4 +71,121 @@ func insertFault(table string, err error) error {
 // quotedTable is `database`.`table`.
 func quotedTable(database, table string) string {
 	return chschema.Ident(database) + "." + chschema.Ident(table)
+}
+
+// tableLayouts is what a destination knows of its tables' columns, shared by its insert
+// paths: read from system.columns at start, and again before the first insert after a
+// schema error, so a table altered, dropped or recreated under a running exporter is written
+// as it is now. Tables made by older contrib exporters lack columns added since (EventName)
+// and compute others themselves (TimestampTime): each path writes only the columns its table
+// takes, and the missing ones are logged once per table and change.
+type tableLayouts struct {
+	destination string
+	logger      *zap.Logger
+
+	mu     sync.Mutex
+	gen    uint64                       // bumped by every read; 0: never read
+	stale  bool                         // read again before the next insert
+	tables map[string]map[string]string // table → column → default_kind
+	logged map[string]string            // table → the missing/computed report last logged
+}
+
+func newTableLayouts(destination string, logger *zap.Logger) *tableLayouts {
+	return &tableLayouts{destination: destination, logger: logger, logged: map[string]string{}}
+}
+
+// invalidate makes the next fit read the columns again.
+func (l *tableLayouts) invalidate() {
+	l.mu.Lock()
+	l.stale = true
+	l.mu.Unlock()
+}
+
+// fit makes p's writers match the tables' columns, reading them first (over p's connection)
+// if they were never read or a schema error made them stale.
+func (l *tableLayouts) fit(ctx context.Context, p *insertPath) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.gen == 0 || l.stale {
+		cols, err := p.ins.Columns(ctx)
+		if err != nil {
+			return ddlFault("the columns of the tables", fmt.Errorf("read the tables' columns: %w", err))
+		}
+		l.tables = map[string]map[string]string{}
+		for _, c := range cols {
+			if l.tables[c.Table] == nil {
+				l.tables[c.Table] = map[string]string{}
+			}
+			l.tables[c.Table][c.Name] = c.DefaultKind
+		}
+		l.gen++
+		l.stale = false
+	}
+	if p.layout == l.gen {
+		return nil
+	}
+	for _, t := range p.tables {
+		missing, computed, err := t.fit(l.tables[t.name])
+		if err != nil {
+			p.layout = 0 // refit every writer once the table is fixed
+			return err
+		}
+		l.report(t.name, missing, computed)
+	}
+	p.layout = l.gen
+	return nil
+}
+
+// report logs, once per table and change, the columns the exporter has rows for but does not
+// write because the table lacks or computes them.
+func (l *tableLayouts) report(table string, missing, computed []string) {
+	key := strings.Join(missing, ",") + "|" + strings.Join(computed, ",")
+	if l.logged[table] == key {
+		return
+	}
+	l.logged[table] = key
+	if len(missing) == 0 && len(computed) == 0 {
+		if key != "|" {
+			l.logger.Info("ClickHouse table now takes every column", zap.String("destination", l.destination), zap.String("table", table))
+		}
+		return
+	}
+	l.logger.Warn("ClickHouse table lacks optional columns (or computes them itself); they are not written",
+		zap.String("destination", l.destination), zap.String("table", table),
+		zap.Strings("missing", missing), zap.Strings("computed_by_table", computed))
+}
+
+// write fits p to the tables' current columns, fills it and inserts it. A schema error makes
+// the next write read the columns again.
+func (d *destination) write(ctx context.Context, p *insertPath, fill func([]*tableWriter), report func(insertResult)) error {
+	if err := d.layouts.fit(ctx, p); err != nil {
+		d.layouts.invalidate()
+		return err
+	}
+	fill(p.tables)
+	err := p.flush(ctx, d.cfg.InsertTimeout, report)
+	if chinsert.IsSchema(err) {
+		d.layouts.invalidate()
+	}
+	return err
+}
+
+// readColumns reads the tables' columns at start, so a table that cannot be written (absent,
+// or without a required column) fails start with a clear error instead of every insert.
+func (d *destination) readColumns(ctx context.Context) error {
+	var p *insertPath
+	select {
+	case p = <-d.paths:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { d.paths <- p }()
+	err := d.layouts.fit(ctx, p)
+	if se, ok := errors.AsType[*chinsert.SchemaError](err); ok {
+		err = se.Err // no rows are waiting yet: the hint about kept rows would mislead
+	}
+	if err != nil {
+		return fmt.Errorf("destination %s: %w", d.name, err)
+	}
+	return nil
 }

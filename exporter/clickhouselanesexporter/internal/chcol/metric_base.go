@@ -20,8 +20,8 @@ type metricBase struct {
 	description   strCol
 	unit          strCol
 	attrs         AttrMap
-	startTime     proto.ColDateTime
-	time          proto.ColDateTime
+	startTime     secondsCol
+	time          secondsCol
 
 	input proto.Input
 }

@@ -87,3 +87,11 @@ func (c *arrCol) Reset() {
 	c.offsets.Reset()
 	c.data.(interface{ Reset() }).Reset()
 }
+
+// secondsCol is a DateTime column that travels as DateTime whatever the table's column is: the
+// server converts it, also to the DateTime64(9) of tables made by contrib exporters before
+// metric times became seconds. ch-go's own Infer would instead read the table's type as a
+// DateTime time zone and fail on "DateTime64(9)" before sending anything.
+type secondsCol struct{ proto.ColDateTime }
+
+func (*secondsCol) Infer(proto.ColumnType) error { return nil }

@@ -94,7 +94,7 @@ type SchemaError struct {
 }
 
 func (e *SchemaError) Error() string {
-	return e.Err.Error() + " (the table or the server configuration, not the rows, is at fault: the rows are kept and retried until " + e.Table + " accepts them)"
+	return e.Err.Error() + " (the table or the server configuration, not the rows, is at fault: the rows are kept and retried until it is fixed)"
 }
 
 func (e *SchemaError) Unwrap() error { return e.Err }
