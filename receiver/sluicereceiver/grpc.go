@@ -73,6 +73,9 @@ func (s *signal[Req, Resp]) exportBytes(ctx context.Context, raw *receivedMessag
 	}
 	defer release()
 	req, out := s.decode(protoEncoding, raw.bytes())
+	// pdata copied what it needs: the bytes go back to the pool now rather than staying
+	// held (next to their decoded copy) while the pipeline works.
+	raw.free()
 	if out.IsError() {
 		return resp, out
 	}

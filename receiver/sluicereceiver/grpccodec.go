@@ -84,7 +84,8 @@ func (m *receivedMessage) bytes() []byte {
 	return m.data[0].ReadOnlyData()
 }
 
-// free returns the buffers to gRPC's pool; the bytes must not be used after.
+// free returns the buffers to gRPC's pool; the bytes must not be used after. Freeing
+// twice is harmless.
 func (m *receivedMessage) free() {
 	m.data.Free()
 	m.data = nil

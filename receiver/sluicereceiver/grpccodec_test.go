@@ -40,3 +40,20 @@ func TestGRPCRequestsArriveWholeAndAreAdmittedUncompressed(t *testing.T) {
 		})
 	}
 }
+
+// TestDecodedRequestsOwnTheirData guards freeing a gRPC message's buffer as soon as it is
+// decoded: the decoded request must not point into the bytes, which the pool reuses.
+func TestDecodedRequestsOwnTheirData(t *testing.T) {
+	r, _ := handlerOnly(t, &sink{}, nil)
+	body := benchPayload(t)
+	want := ptraceotlp.NewExportRequest()
+	require.NoError(t, want.UnmarshalProto(body))
+	req, out := r.traces.decode(protoEncoding, body)
+	require.False(t, out.IsError())
+	for i := range body {
+		body[i] = 'x'
+	}
+	got, _ := req.MarshalProto()
+	wantBytes, _ := want.MarshalProto()
+	assert.Equal(t, wantBytes, got)
+}
