@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/ClickHouse/ch-go"
 	"github.com/ClickHouse/ch-go/proto"
 
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chcol"
@@ -89,7 +91,7 @@ func (p *insertPath) flush(ctx context.Context, timeout time.Duration, report fu
 		err := p.ins.Insert(actx, t.query, t.input)
 		cancel()
 		if err != nil {
-			err = insertFault(t.name, fmt.Errorf("insert into %s: %w", t.name, err))
+			err = insertFault(t.name, &insertError{table: t.name, err: err})
 		}
 		report(insertResult{table: t.name, rows: rows, duration: time.Since(start), err: err})
 		if err == nil {
@@ -102,6 +104,24 @@ func (p *insertPath) flush(ctx context.Context, timeout time.Duration, report fu
 	}
 	return errors.Join(permanent...)
 }
+
+// insertError is a failed insert into one table. Its message is what clients read: a server
+// exception is rendered as its name, code and text, without the driver's "handle packet" and
+// the server's "DB::Exception" prefixes.
+type insertError struct {
+	table string
+	err   error
+}
+
+func (e *insertError) Error() string {
+	if exc, ok := ch.AsException(e.err); ok {
+		// proto.Error prints as "NAME (code)".
+		return fmt.Sprintf("insert into %s: ClickHouse %s: %s", e.table, exc.Code, strings.TrimPrefix(exc.Message, "DB::Exception: "))
+	}
+	return "insert into " + e.table + ": " + e.err.Error()
+}
+
+func (e *insertError) Unwrap() error { return e.err }
 
 func (p *insertPath) reset() {
 	for _, t := range p.tables {

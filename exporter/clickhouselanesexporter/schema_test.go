@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chschema"
+	"github.com/sluicehq/sluice/internal/backpressure"
 	"github.com/sluicehq/sluice/internal/chlocal"
 )
 
@@ -99,5 +100,32 @@ func TestRoutedDDLFailureIsCounted(t *testing.T) {
 	err = exp.ConsumeLogs(tenantCtx("acme"), tenantLogs("acme", 1))
 	if requireRetryable(t, err, codes.Unavailable); !strings.Contains(err.Error(), "breaker") {
 		t.Fatalf("want a breaker refusal after two failed CREATEs, got %v", err)
+	}
+}
+
+// TestClientSeesOneSentence: the message a client gets for rows ClickHouse rejects is one
+// sentence naming the table and the ClickHouse error, without the Go error chain's
+// "Permanent error: rpc error: code = ..." prefixes or the driver's.
+func TestClientSeesOneSentence(t *testing.T) {
+	endpoint := chlocal.ForTest(t)
+	cfg := testConfig(t, endpoint)
+	exp, _ := startLogsExporter(t, cfg)
+	ctx := context.Background()
+	if err := openDB(t, endpoint).Exec(ctx, "ALTER TABLE "+quotedTable(cfg.Database, cfg.LogsTableName)+
+		" ADD CONSTRAINT no_poison CHECK Body != 'poison'"); err != nil {
+		t.Fatal(err)
+	}
+	ld := testLogs()
+	ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Body().SetStr("poison")
+	err := exp.ConsumeLogs(ctx, ld)
+	got := backpressure.Classify(err, time.Second).GRPC.Message() // what the sluice receiver answers
+	const want = "insert into otel_logs: ClickHouse VIOLATED_CONSTRAINT (469): Constraint `no_poison` for table "
+	if !strings.HasPrefix(got, want) {
+		t.Fatalf("client sees %q, want it to start with %q", got, want)
+	}
+	for _, noise := range []string{"rpc error", "Permanent error", "handle packet", "DB::Exception"} {
+		if strings.Contains(got, noise) {
+			t.Errorf("client message carries %q: %s", noise, got)
+		}
 	}
 }

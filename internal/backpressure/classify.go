@@ -83,6 +83,12 @@ func rank(r Response) int {
 
 func permanent(err error) Response {
 	msg := message(err)
+	if st, ok := findStatus(err); ok && st.Message() != "" {
+		// The status already is the sentence for the client: err.Error() would prefix it with
+		// "Permanent error: rpc error: code = InvalidArgument desc = ", and a client that wraps
+		// our answer the same way repeats it.
+		msg = clean(st.Message())
+	}
 	if rejectedData(err) {
 		return Response{HTTPStatus: http.StatusOK, Reason: ReasonDownstreamInvalid, Message: msg, Partial: true}
 	}
