@@ -59,19 +59,8 @@ func clusterBenchExporters(b *testing.B, c *chlocal.Cluster, distributed bool) [
 	cfg.ClusterName, cfg.DistributedTables, cfg.CreateSchema = c.Name(), distributed, false
 	// Every request is the same rows: with tokens the server would drop most of them unwritten.
 	cfg.Deduplicate = false
+	createPerNode(b, c, cfg)
 	ctx := context.Background()
-	for _, ep := range c.Endpoints() {
-		conn, err := chlocal.Open(ctx, ep)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, s := range chschema.StatementsPerNode(cfg.schemaOptions(true)) {
-			if err := conn.Exec(ctx, s.SQL); err != nil {
-				b.Fatal(err)
-			}
-		}
-		_ = conn.Close()
-	}
 	endpoints := c.Endpoints()
 	if distributed {
 		endpoints = endpoints[:1]
@@ -110,4 +99,25 @@ func benchLogs(n int) plog.Logs {
 		r.Attributes().PutStr("http.route", "/api/orders/{id}")
 	}
 	return ld
+}
+
+// createPerNode runs cfg's cluster DDL on every node, without ON CLUSTER (what the exporter
+// creates on a real cluster; the embedded nodes cannot run distributed DDL).
+func createPerNode(t testing.TB, c *chlocal.Cluster, cfg *Config) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, ep := range c.Endpoints() {
+		conn, err := chlocal.Open(ctx, ep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range chschema.StatementsPerNode(cfg.schemaOptions(true)) {
+			if err := conn.Exec(ctx, s.SQL); err != nil {
+				_ = conn.Close()
+				t.Fatalf("%s on %s: %v", s.Name, ep, err)
+			}
+		}
+		_ = conn.Close()
+	}
 }

@@ -26,14 +26,7 @@ func distributedCluster(t *testing.T) (*chlocal.Cluster, *Config) {
 	cfg.ClusterName, cfg.DistributedTables = c.Name(), true
 	cfg.CreateSchema = false // the embedded nodes cannot run ON CLUSTER
 	require.NoError(t, cfg.Validate())
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	for _, ep := range c.Endpoints() {
-		conn := openDB(t, ep)
-		for _, s := range chschema.StatementsPerNode(cfg.schemaOptions(true)) {
-			require.NoError(t, conn.Exec(ctx, s.SQL), s.Name)
-		}
-	}
+	createPerNode(t, c, cfg)
 	return c, cfg
 }
 

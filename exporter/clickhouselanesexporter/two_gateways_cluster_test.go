@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,12 +17,17 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 
+	"github.com/sluicehq/sluice/internal/chlocal"
 	"github.com/sluicehq/sluice/internal/loadbench"
 )
 
 // gatewayConfig is an otelcol-sluice gateway: OTLP/HTTP logs into the cluster's Distributed
 // tables, trying the nodes in the order given.
 func gatewayConfig(httpPort int, endpoint, database, cluster string) string {
+	return gatewayConfigDedup(httpPort, endpoint, database, cluster, true)
+}
+
+func gatewayConfigDedup(httpPort int, endpoint, database, cluster string, dedup bool) string {
 	return fmt.Sprintf(`receivers:
   sluice:
     protocols:
@@ -34,6 +40,7 @@ exporters:
     create_schema: false
     cluster_name: %s
     distributed_tables: true
+    deduplicate: %v
 service:
   pipelines:
     logs:
@@ -44,7 +51,7 @@ service:
       level: warn
     metrics:
       level: none
-`, httpPort, endpoint, database, cluster)
+`, httpPort, endpoint, database, cluster, dedup)
 }
 
 // TestTwoGatewaysOneClusterOneKilled runs two built otelcol-sluice gateways in front of a
@@ -60,26 +67,7 @@ func TestTwoGatewaysOneClusterOneKilled(t *testing.T) {
 	t.Parallel()
 	c, cfg := distributedCluster(t)
 	eps := c.Endpoints()
-	var urls []string
-	var gateways []*loadbench.Collector
-	for i, endpoint := range []string{eps[0] + "," + eps[1][len("tcp://"):], eps[1] + "," + eps[0][len("tcp://"):]} {
-		port, err := loadbench.FreePort()
-		require.NoError(t, err)
-		name := "gateway" + strconv.Itoa(i+1)
-		gw, err := loadbench.StartCollector(bin, name, t.TempDir(), gatewayConfig(port, endpoint, cfg.Database, c.Name()), 0)
-		require.NoError(t, err)
-		t.Cleanup(func() {
-			_ = gw.Stop(30 * time.Second)
-			if t.Failed() {
-				t.Logf("%s output:\n%s", name, gw.Output())
-			}
-		})
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		require.NoError(t, gw.WaitListening(ctx, fmt.Sprintf("127.0.0.1:%d", port)))
-		cancel()
-		gateways = append(gateways, gw)
-		urls = append(urls, fmt.Sprintf("http://127.0.0.1:%d/v1/logs", port))
-	}
+	gateways, urls := startGateways(t, bin, c, cfg, 2, true)
 
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	defer transport.CloseIdleConnections()
@@ -164,4 +152,78 @@ func postLogs(ctx context.Context, client *http.Client, url string, body []byte)
 		sleepCtx(ctx, time.Duration(d)*time.Second)
 	}
 	return false
+}
+
+// startGateways starts n gateways writing into c's Distributed tables (gateway i tries node
+// i first) and returns them with their OTLP/HTTP logs URLs.
+func startGateways(t testing.TB, bin string, c *chlocal.Cluster, cfg *Config, n int, dedup bool) ([]*loadbench.Collector, []string) {
+	eps := c.Endpoints()
+	var gateways []*loadbench.Collector
+	var urls []string
+	for i := range n {
+		endpoint := eps[i%len(eps)]
+		for j := 1; j < len(eps); j++ {
+			endpoint += "," + strings.TrimPrefix(eps[(i+j)%len(eps)], "tcp://")
+		}
+		port, err := loadbench.FreePort()
+		require.NoError(t, err)
+		name := "gateway" + strconv.Itoa(i+1)
+		config := gatewayConfigDedup(port, endpoint, cfg.Database, c.Name(), dedup)
+		gw, err := loadbench.StartCollector(bin, name, t.TempDir(), config, 0)
+		require.NoError(t, err)
+		t.Cleanup(func() {
+			_ = gw.Stop(30 * time.Second)
+			if t.Failed() {
+				t.Logf("%s output:\n%s", name, gw.Output())
+			}
+		})
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		require.NoError(t, gw.WaitListening(ctx, fmt.Sprintf("127.0.0.1:%d", port)))
+		cancel()
+		gateways = append(gateways, gw)
+		urls = append(urls, fmt.Sprintf("http://127.0.0.1:%d/v1/logs", port))
+	}
+	return gateways, urls
+}
+
+// BenchmarkGatewaysOnCluster measures logs throughput into a two-shard cluster through one
+// and through two built gateways (8 senders posting 1000-row OTLP/HTTP requests flat out,
+// alternating between the gateways). Everything shares this machine's cores: the senders,
+// the gateways and both ClickHouse nodes.
+//
+//	SLUICE_COLLECTOR_BIN=$PWD/_build/otelcol-sluice/otelcol-sluice \
+//	  go test -run '^$' -bench BenchmarkGatewaysOnCluster -benchtime 400x ./exporter/clickhouselanesexporter
+func BenchmarkGatewaysOnCluster(b *testing.B) {
+	bin := os.Getenv("SLUICE_COLLECTOR_BIN")
+	if bin == "" {
+		b.Skip("SLUICE_COLLECTOR_BIN is not set")
+	}
+	c := chlocal.StartClusterForTest(b, chlocal.ClusterOptions{Name: "otel_cluster"})
+	const rowsPer = 1000
+	body, err := plogotlp.NewExportRequestFromLogs(benchLogs(rowsPer)).MarshalProto()
+	require.NoError(b, err)
+	for _, n := range []int{1, 2} {
+		b.Run(fmt.Sprintf("gateways=%d", n), func(b *testing.B) {
+			cfg := createDefaultConfig().(*Config)
+			cfg.Database = fmt.Sprintf("bench_gw%d_%d", n, time.Now().UnixNano())
+			cfg.ClusterName, cfg.DistributedTables = c.Name(), true
+			createPerNode(b, c, cfg)
+			// Every request is the same rows: with tokens the server would drop most unwritten.
+			_, urls := startGateways(b, bin, c, cfg, n, false)
+			transport := http.DefaultTransport.(*http.Transport).Clone()
+			defer transport.CloseIdleConnections()
+			client := &http.Client{Transport: transport, Timeout: time.Minute}
+			var next atomic.Uint64
+			b.SetParallelism(4)
+			b.ResetTimer()
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					for !postLogs(context.Background(), client, urls[next.Add(1)%uint64(len(urls))], body) {
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N*rowsPer)/time.Since(start).Seconds(), "rows/s")
+		})
+	}
 }
