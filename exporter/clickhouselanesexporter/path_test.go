@@ -244,3 +244,38 @@ func TestColumnDroppedUnderRunningExporter(t *testing.T) {
 	}
 	missingLogged(t, logs, cfg.LogsTableName, []string{"EventName"})
 }
+
+// TestTimestampPrecisionOfTheTable: a table whose Timestamp is DateTime64(3) (a user's own
+// variant) stores the right instant: the exporter sends nanoseconds as DateTime64(9) and the
+// server converts, instead of the driver relabelling them as milliseconds.
+func TestTimestampPrecisionOfTheTable(t *testing.T) {
+	endpoint := chlocal.ForTest(t)
+	cfg := testConfig(t, endpoint)
+	cfg.CreateSchema = false
+	conn := openDB(t, endpoint)
+	ctx := context.Background()
+	for _, q := range []string{
+		"CREATE DATABASE " + chschema.Ident(cfg.Database),
+		"CREATE TABLE " + quotedTable(cfg.Database, cfg.LogsTableName) + " (Timestamp DateTime64(3), Body String) ENGINE = MergeTree ORDER BY Timestamp",
+	} {
+		if err := conn.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exp, err := NewFactory().CreateLogs(ctx, nopSettings(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startComponent(t, exp)
+	if err := exp.ConsumeLogs(ctx, testLogs()); err != nil {
+		t.Fatal(err)
+	}
+	var ms int64
+	q := "SELECT toUnixTimestamp64Milli(min(Timestamp)) FROM " + quotedTable(cfg.Database, cfg.LogsTableName)
+	if err := conn.QueryRow(clickhouse.Context(ctx), q).Scan(&ms); err != nil {
+		t.Fatal(err)
+	}
+	if ms != 1_764_000_000_000 {
+		t.Fatalf("stored %d ms, want 1764000000000 (the record's time)", ms)
+	}
+}

@@ -33,8 +33,10 @@ func InsertQuery(quotedTable string, in proto.Input) string {
 	return b.String()
 }
 
-func newDateTime64() *proto.ColDateTime64 {
-	return new(proto.ColDateTime64).WithPrecision(proto.PrecisionNano)
+func newDateTime64() *nanosCol {
+	c := &nanosCol{}
+	c.WithPrecision(proto.PrecisionNano)
+	return c
 }
 
 // resetInput resets every column of in; all proto columns used here implement Reset.

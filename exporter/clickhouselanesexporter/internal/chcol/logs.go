@@ -7,7 +7,7 @@ import (
 
 // Logs is the column set of the otel_logs table.
 type Logs struct {
-	timestamp      *proto.ColDateTime64
+	timestamp      *nanosCol
 	traceID        strCol
 	spanID         strCol
 	traceFlags     proto.ColUInt8

@@ -8,7 +8,7 @@ import (
 
 // Traces is the column set of the otel_traces table.
 type Traces struct {
-	timestamp     *proto.ColDateTime64
+	timestamp     *nanosCol
 	traceID       strCol
 	spanID        strCol
 	parentSpanID  strCol
@@ -24,7 +24,7 @@ type Traces struct {
 	statusCode    strCol
 	statusMessage strCol
 
-	eventTimes  *proto.ColDateTime64
+	eventTimes  *nanosCol
 	eventNames  strCol
 	eventAttrs  AttrMap
 	eventTime   *arrCol

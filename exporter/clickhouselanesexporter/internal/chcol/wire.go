@@ -95,3 +95,10 @@ func (c *arrCol) Reset() {
 type secondsCol struct{ proto.ColDateTime }
 
 func (*secondsCol) Infer(proto.ColumnType) error { return nil }
+
+// nanosCol is a DateTime64(9) column holding nanoseconds that travels as DateTime64(9) whatever
+// the table's column is, for the server to convert. ch-go's own Infer would take the table's
+// precision (a DateTime64(3) table) and send the nanoseconds as milliseconds.
+type nanosCol struct{ proto.ColDateTime64 }
+
+func (*nanosCol) Infer(proto.ColumnType) error { return nil }
