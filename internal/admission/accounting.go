@@ -5,16 +5,16 @@ import "github.com/sluicehq/sluice/internal/backpressure"
 // blockedLocked says which limit stops tenant from taking reqs requests and n bytes now, or
 // ReasonNone. The tenant's share comes first: while it holds, nothing else can admit the
 // request, so it is the limit to name.
-func (g *Gate) blockedLocked(tenant string, n int64) backpressure.Reason {
+func (g *Gate) blockedLocked(tenant string, reqs int, n int64) backpressure.Reason {
 	if u := g.tenants[tenant]; u != nil {
-		if g.shareRequests > 0 && u.requests+1 > g.shareRequests {
+		if g.shareRequests > 0 && u.requests+reqs > g.shareRequests {
 			return backpressure.ReasonTenantShare
 		}
 		if g.shareBytes > 0 && u.bytes+n > g.shareBytes {
 			return backpressure.ReasonTenantShare
 		}
 	}
-	if g.cfg.MaxRequests > 0 && g.requests+1 > g.cfg.MaxRequests {
+	if g.cfg.MaxRequests > 0 && g.requests+reqs > g.cfg.MaxRequests {
 		return backpressure.ReasonOverloaded
 	}
 	if g.cfg.MaxBytes > 0 && g.bytes+n > g.cfg.MaxBytes {
@@ -87,7 +87,7 @@ func (g *Gate) grantLocked() {
 	for e := g.waiters.Front(); e != nil; {
 		w := e.Value.(*waiter)
 		next := e.Next()
-		switch g.blockedLocked(w.tenant, w.n) {
+		switch g.blockedLocked(w.tenant, 1, w.n) {
 		case backpressure.ReasonNone:
 			g.waiters.Remove(e)
 			g.waitingLocked(w, -1)

@@ -4,4 +4,6 @@
 //
 // "Bytes" are whatever the caller says a request weighs; the receiver uses the decoded
 // (uncompressed, serialized OTLP) size, so max bytes bounds the request payloads held at once.
+// A request whose size is learnt while reading it takes its bytes through a Reservation as
+// they arrive and its slot (Admit) once it is whole.
 package admission // import "github.com/sluicehq/sluice/internal/admission"

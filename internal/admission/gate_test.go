@@ -213,7 +213,7 @@ func TestNeverExceedsLimitsAndNeverDeadlocks(t *testing.T) {
 		wg.Go(func() {
 			for j := range 200 {
 				n := int64((i*31 + j*17) % 300)
-				rel, _, err := g.Acquire(context.Background(), string(rune('a'+i%6)), n)
+				rel, err := acquireEitherWay(g, string(rune('a'+i%6)), n, j%2 == 0)
 				if err != nil {
 					refused.Add(1)
 					continue
@@ -233,6 +233,23 @@ func TestNeverExceedsLimitsAndNeverDeadlocks(t *testing.T) {
 	assert.Equal(t, int64(64*200), admitted.Load()+refused.Load())
 	assert.Positive(t, admitted.Load())
 	assert.Equal(t, Stats{}, g.Stats())
+}
+
+// acquireEitherWay takes n bytes with Acquire, or by a reservation growing in two steps.
+func acquireEitherWay(g *Gate, tenant string, n int64, reserve bool) (func(), error) {
+	if !reserve {
+		rel, _, err := g.Acquire(context.Background(), tenant, n)
+		return rel, err
+	}
+	res := g.Reserve(tenant)
+	defer res.Cancel()
+	for _, part := range []int64{n / 2, n - n/2} {
+		if _, err := res.Grow(part); err != nil {
+			return nil, err
+		}
+	}
+	rel, _, err := res.Admit(context.Background())
+	return rel, err
 }
 
 func storeMax(m *atomic.Int64, v int64) {

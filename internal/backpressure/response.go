@@ -22,6 +22,7 @@ const (
 	ReasonTenantShare            Reason = "tenant_share"
 	ReasonTooLarge               Reason = "too_large"
 	ReasonInvalid                Reason = "invalid"
+	ReasonBodyTimeout            Reason = "body_timeout" // the body did not arrive within the receiver's bound
 	ReasonDownstreamBackpressure Reason = "downstream_backpressure"
 	ReasonDownstreamUnavailable  Reason = "downstream_unavailable"
 	ReasonDownstreamInvalid      Reason = "downstream_invalid"

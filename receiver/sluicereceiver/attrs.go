@@ -17,7 +17,7 @@ var (
 		backpressure.ReasonNone, backpressure.ReasonOverloaded, backpressure.ReasonInflightBytes,
 		backpressure.ReasonTenantShare, backpressure.ReasonDownstreamBackpressure,
 		backpressure.ReasonDownstreamUnavailable, backpressure.ReasonDownstreamInvalid,
-		backpressure.ReasonInvalid, backpressure.ReasonTooLarge,
+		backpressure.ReasonInvalid, backpressure.ReasonTooLarge, backpressure.ReasonBodyTimeout,
 	}
 )
 

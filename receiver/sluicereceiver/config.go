@@ -30,10 +30,13 @@ type HTTPConfig struct {
 	TracesURLPath  string                  `mapstructure:"traces_url_path"`
 	MetricsURLPath string                  `mapstructure:"metrics_url_path"`
 	LogsURLPath    string                  `mapstructure:"logs_url_path"`
+	// BodyReadTimeout bounds the time a request may take to deliver its body once its
+	// headers are read; a slower one is answered 408 and its connection closed.
+	BodyReadTimeout time.Duration `mapstructure:"body_read_timeout"`
 }
 
-// AdmissionConfig bounds what the receiver holds at once. Peak request memory is about
-// max_inflight_bytes plus max_waiting_requests times the largest body being read.
+// AdmissionConfig bounds what the receiver holds at once: HTTP bodies count against
+// max_inflight_bytes as they arrive, and take a request slot once read (see README, Memory).
 type AdmissionConfig struct {
 	// MaxInflightRequests caps requests admitted at once (0 disables the count limit).
 	MaxInflightRequests int `mapstructure:"max_inflight_requests"`
@@ -97,6 +100,9 @@ func (c *Config) validatePaths() []error {
 	}
 	h := c.Protocols.HTTP.Get()
 	var errs []error
+	if h.BodyReadTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("protocols.http.body_read_timeout must be positive, found %s", h.BodyReadTimeout))
+	}
 	for key, p := range map[string]string{"traces_url_path": h.TracesURLPath, "metrics_url_path": h.MetricsURLPath, "logs_url_path": h.LogsURLPath} {
 		if !strings.HasPrefix(p, "/") {
 			errs = append(errs, fmt.Errorf("protocols.http.%s must start with /, found %q", key, p))

@@ -49,6 +49,7 @@ func TestLoadConfig(t *testing.T) {
 	http.ServerConfig.IncludeMetadata = true
 	http.ServerConfig.MaxRequestBodySize = 4 << 20
 	http.TracesURLPath, http.MetricsURLPath, http.LogsURLPath = "/otlp/traces", "/otlp/metrics", "/otlp/logs"
+	http.BodyReadTimeout = 5 * time.Second
 	custom.Admission = AdmissionConfig{
 		MaxInflightRequests: 16,
 		MaxInflightBytes:    64 << 20,
@@ -91,6 +92,7 @@ func TestInvalidConfigs(t *testing.T) {
 		{"tenant_cap_zero", "admission.tenant.max_tenants must be at least 1, found 0"},
 		{"relative_path", `protocols.http.traces_url_path must start with /, found "v1/traces"`},
 		{"same_paths", "protocols.http paths must differ"},
+		{"body_read_timeout_zero", "protocols.http.body_read_timeout must be positive, found 0s"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := loadConfig(t, "invalid_configs.yaml", tt.name)

@@ -37,6 +37,10 @@ func createDefaultConfig() component.Config {
 		TracesURLPath:  "/v1/traces",
 		MetricsURLPath: "/v1/metrics",
 		LogsURLPath:    "/v1/logs",
+		// Exporters send a body as fast as the link allows and give up after their own
+		// timeout (10 s by default for otlphttp); below confighttp's 30 s write_timeout, so
+		// the 408 can still be written.
+		BodyReadTimeout: 20 * time.Second,
 	}
 	httpCfg.ServerConfig.NetAddr.Endpoint = "localhost:4318"
 	return &Config{

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"github.com/sluicehq/sluice/internal/reqsize"
@@ -111,6 +112,12 @@ func startReceiver(t testing.TB, s *sink, mutate func(*Config)) *otlpReceiver {
 // starts serving.
 func startReceiverWith(t testing.TB, s *sink, mutate func(*Config), beforeStart func(*otlpReceiver)) *otlpReceiver {
 	t.Helper()
+	return startReceiverSet(t, receivertest.NewNopSettings(metadata.Type), s, mutate, beforeStart)
+}
+
+// startReceiverSet is startReceiverWith with the given settings, e.g. to read its telemetry.
+func startReceiverSet(t testing.TB, set receiver.Settings, s *sink, mutate func(*Config), beforeStart func(*otlpReceiver)) *otlpReceiver {
+	t.Helper()
 	cfg := createDefaultConfig().(*Config)
 	cfg.Protocols.GRPC.GetOrInsertDefault().NetAddr.Endpoint = "127.0.0.1:0"
 	cfg.Protocols.HTTP.GetOrInsertDefault().ServerConfig.NetAddr.Endpoint = "127.0.0.1:0"
@@ -119,7 +126,6 @@ func startReceiverWith(t testing.TB, s *sink, mutate func(*Config), beforeStart 
 	}
 	require.NoError(t, cfg.Validate())
 	ctx := context.Background()
-	set := receivertest.NewNopSettings(metadata.Type)
 	f := NewFactory()
 	tr, err := f.CreateTraces(ctx, set, cfg, s.traces())
 	require.NoError(t, err)

@@ -2,7 +2,6 @@ package sluicereceiver
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
 	"go.opentelemetry.io/collector/component"
@@ -51,13 +50,4 @@ func (r *otlpReceiver) httpHandler() http.Handler {
 // the limit) in the OTLP shape.
 func writeTransportError(w http.ResponseWriter, req *http.Request, msg string, statusCode int) {
 	writeStatus(w, encodingOf(req), backpressure.ClientError(statusCode, msg))
-}
-
-// readError maps a failure to read the body to the contract: over the limit is 413, a
-// corrupt compressed stream 400.
-func readError(err error, limit int64) backpressure.Response {
-	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		return backpressure.TooLarge("request body exceeds max_request_body_size (" + itoa(limit) + " bytes)")
-	}
-	return backpressure.BadRequest("reading request body: " + err.Error())
 }

@@ -1,15 +1,17 @@
 package sluicereceiver
 
 import (
+	"context"
 	"net/http"
 	"time"
 
+	"github.com/sluicehq/sluice/internal/admission"
 	"github.com/sluicehq/sluice/internal/backpressure"
 )
 
-// serveHTTP is the OTLP/HTTP path for every signal. It is admitted on Content-Length before
-// the body is read; a body whose real (decompressed or chunked) size is larger is
-// re-admitted at that size before it is decoded.
+// serveHTTP is the OTLP/HTTP path for every signal. The body is read first, under
+// body_read_timeout, holding admitted bytes only for what has arrived (see bodyReader); the
+// request takes its slot once the whole body is in, so slow or silent clients hold no slot.
 func (s *signal[Req, Resp]) serveHTTP(w http.ResponseWriter, req *http.Request) {
 	start := time.Now()
 	enc := encodingOf(req)
@@ -24,28 +26,67 @@ func (s *signal[Req, Resp]) exportHTTP(w http.ResponseWriter, req *http.Request,
 		}
 		return writeStatus(w, enc, out)
 	}
-	limit := s.r.cfg.Protocols.HTTP.Get().ServerConfig.MaxRequestBodySize
+	cfg := s.r.cfg.Protocols.HTTP.Get()
+	limit := cfg.ServerConfig.MaxRequestBodySize
 	if limit > 0 && req.ContentLength > limit {
-		return writeStatus(w, enc, backpressure.TooLarge("request body exceeds max_request_body_size ("+itoa(limit)+" bytes)"))
+		return writeStatus(w, enc, tooLarge(limit))
 	}
-	n := max(req.ContentLength, 0)
-	release, out := s.admitRequest(req.Context(), s.r.obsHTTP, "http", enc.format, n, nil)
+	ctx := req.Context()
+	tenant := s.r.tenant(ctx)
+	res := s.r.gate.Reserve(tenant)
+	defer s.r.cancelReservation(res)
+	refuse := func(reason backpressure.Reason, err error, n int64) backpressure.Response {
+		out := s.r.refusal(reason, err, tenant, n)
+		s.refuseOp(ctx, s.r.obsHTTP, enc.format, 0, out)
+		return out
+	}
+	clearDeadline := setBodyDeadline(w, cfg.BodyReadTimeout)
+	body, out := (&bodyReader{
+		body: req.Body, res: res, declared: req.ContentLength, limit: limit, ceiling: s.r.gate.MaxRequestBytes(), refuse: refuse,
+		grown: func(n int64) { s.r.telemetry.SluiceReceiverInflightBytes.Add(ctx, n) },
+	}).read()
+	if out.IsError() {
+		// The deadline stays: net/http may read on to discard the rest of the body, and
+		// must not wait longer than this for it.
+		if out.Reason == backpressure.ReasonBodyTimeout {
+			w.Header().Set("Connection", "close")
+		}
+		return writeStatus(w, enc, out)
+	}
+	clearDeadline()
+	release, out := s.r.admitReserved(ctx, s.name, res, refuse)
 	if out.IsError() {
 		return writeStatus(w, enc, out)
 	}
-	defer func() { release() }()
-	body, err := readBody(req, n, limit)
-	if err != nil {
-		return writeStatus(w, enc, readError(err, limit))
-	}
-	if real := int64(len(body)); real > n {
-		release()
-		if release, out = s.r.admit(req.Context(), s.name, "http", real); out.IsError() {
-			release = func() {}
-			return writeStatus(w, enc, out)
-		}
-	}
+	defer release()
 	return s.decodeAndProcess(w, req, enc, body)
+}
+
+// admitReserved gives a read body its slot, keeping the telemetry admit keeps.
+func (r *otlpReceiver) admitReserved(ctx context.Context, sig string, res *admission.Reservation,
+	refuse func(backpressure.Reason, error, int64) backpressure.Response,
+) (func(), backpressure.Response) {
+	start := time.Now()
+	n := res.Bytes()
+	rel, reason, err := res.Admit(ctx)
+	r.telemetry.SluiceReceiverAdmissionWaitDuration.Record(ctx, time.Since(start).Seconds(), r.attrs.route[routeKey{sig, "http"}])
+	if err != nil {
+		r.telemetry.SluiceReceiverInflightBytes.Add(ctx, -n)
+		return nil, refuse(reason, err, n)
+	}
+	r.telemetry.SluiceReceiverInflightRequests.Add(ctx, 1)
+	return func() {
+		rel()
+		r.telemetry.SluiceReceiverInflightRequests.Add(context.Background(), -1)
+		r.telemetry.SluiceReceiverInflightBytes.Add(context.Background(), -n)
+	}, backpressure.OK
+}
+
+// cancelReservation frees the bytes of a body that was not admitted.
+func (r *otlpReceiver) cancelReservation(res *admission.Reservation) {
+	if n := res.Cancel(); n > 0 {
+		r.telemetry.SluiceReceiverInflightBytes.Add(context.Background(), -n)
+	}
 }
 
 func (s *signal[Req, Resp]) decodeAndProcess(w http.ResponseWriter, req *http.Request, enc *encoding, body []byte) backpressure.Response {

@@ -1,8 +1,6 @@
 package sluicereceiver
 
 import (
-	"bytes"
-	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -62,23 +60,6 @@ func encodingOf(req *http.Request) *encoding {
 		return jsonEncoding
 	}
 	return unknownEncoding
-}
-
-// readBody reads at most limit bytes, sized for the declared length so a well-behaved
-// request is read into one allocation.
-func readBody(req *http.Request, declared, limit int64) ([]byte, error) {
-	buf := bytes.NewBuffer(make([]byte, 0, declared+bytes.MinRead))
-	src := io.Reader(req.Body)
-	if limit > 0 {
-		src = io.LimitReader(req.Body, limit+1)
-	}
-	if _, err := buf.ReadFrom(src); err != nil {
-		return nil, err
-	}
-	if limit > 0 && int64(buf.Len()) > limit {
-		return nil, &http.MaxBytesError{Limit: limit}
-	}
-	return buf.Bytes(), nil
 }
 
 // writeStatus answers an error with an OTLP Status body in the request's encoding, the

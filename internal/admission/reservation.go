@@ -1,0 +1,103 @@
+package admission
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sluicehq/sluice/internal/backpressure"
+)
+
+// Reservation holds bytes for a request whose size is learnt while it is read (an HTTP body),
+// before the request takes its slot. It grows as bytes arrive, so a client that claims a
+// large body and sends nothing holds nothing, and the bytes held are the memory really used.
+// Growing never waits: a body that does not fit is refused at once, while waiting, if
+// enabled, applies to the slot (Admit). A Reservation is used by one goroutine.
+type Reservation struct {
+	g      *Gate
+	tenant string // the caller's tenant until keyed, then its key in g.tenants
+	keyed  bool
+	bytes  int64
+	done   bool // admitted or cancelled
+}
+
+// Reserve starts a reservation for tenant holding nothing.
+func (g *Gate) Reserve(tenant string) *Reservation {
+	return &Reservation{g: g, tenant: tenant}
+}
+
+// MaxRequestBytes is the most one request may ever hold (MaxBytes or a tenant's share of
+// it), or 0 without a bound; growing a reservation past it is refused with ReasonTooLarge.
+func (g *Gate) MaxRequestBytes() int64 {
+	if g.shareBytes > 0 {
+		return g.shareBytes
+	}
+	return g.cfg.MaxBytes
+}
+
+// Bytes returns the bytes held.
+func (r *Reservation) Bytes() int64 { return r.bytes }
+
+// Grow takes n more bytes, or refuses with the limit that stops it and leaves the
+// reservation as it was. A total no gate state could admit is ReasonTooLarge.
+func (r *Reservation) Grow(n int64) (backpressure.Reason, error) {
+	g := r.g
+	if reason := g.neverFits(r.bytes + n); reason != backpressure.ReasonNone {
+		return reason, fmt.Errorf("%w: request of more than %d bytes exceeds the %s limit", ErrRefused, r.bytes, reason)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	r.keyLocked()
+	if reason := g.blockedLocked(r.tenant, 0, n); reason != backpressure.ReasonNone {
+		return reason, refusedErrors[reason]
+	}
+	g.takeLocked(r.tenant, 0, n)
+	r.bytes += n
+	return backpressure.ReasonNone, nil
+}
+
+// Admit takes the request's slot for the bytes held, waiting like Acquire. On success the
+// returned release frees the slot and the bytes; on refusal the bytes are freed at once.
+// Either way the reservation is spent.
+func (r *Reservation) Admit(ctx context.Context) (release func(), _ backpressure.Reason, _ error) {
+	g := r.g
+	g.mu.Lock()
+	r.keyLocked()
+	r.done = true
+	rel, reason, err := g.acquireLocked(ctx, r.tenant, 0, r.bytes)
+	if err != nil {
+		r.giveBack()
+	}
+	return rel, reason, err
+}
+
+// Cancel frees the bytes of a reservation that will not be admitted and returns how many;
+// after Admit it does nothing, so it can be deferred.
+func (r *Reservation) Cancel() int64 {
+	if r.done {
+		return 0
+	}
+	r.done = true
+	return r.giveBack()
+}
+
+func (r *Reservation) giveBack() int64 {
+	n := r.bytes
+	if n == 0 {
+		return 0
+	}
+	g := r.g
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.giveLocked(r.tenant, 0, n)
+	r.bytes = 0
+	g.grantLocked()
+	return n
+}
+
+// keyLocked maps the tenant to its key once, when the reservation first touches the gate.
+func (r *Reservation) keyLocked() {
+	if !r.keyed {
+		r.tenant = r.g.tenantKeyLocked(r.tenant)
+		r.keyed = true
+	}
+}
