@@ -16,7 +16,6 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 	"google.golang.org/grpc/codes"
 
-	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chschema"
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/metadatatest"
 	"github.com/sluicehq/sluice/internal/chlocal"
 )
@@ -74,11 +73,7 @@ func TestRejectedRowsArePermanentAndCounted(t *testing.T) {
 	cfg := testConfig(t, endpoint)
 	conn := openDB(t, endpoint)
 	ctx := context.Background()
-	for _, s := range chschema.Statements(cfg.schemaOptions(false)) {
-		if err := conn.Exec(ctx, s.SQL); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createTables(t, endpoint, cfg, "traces")
 	if err := conn.Exec(ctx, "ALTER TABLE "+quotedTable(cfg.Database, cfg.TracesTableName)+" ADD CONSTRAINT never CHECK TraceId = 'never'"); err != nil {
 		t.Fatal(err)
 	}

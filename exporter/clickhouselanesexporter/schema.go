@@ -171,16 +171,10 @@ func (d *destination) write(ctx context.Context, p *insertPath, fill func([]*tab
 }
 
 // readColumns reads the tables' columns at start, so a table that cannot be written (absent,
-// or without a required column) fails start with a clear error instead of every insert.
+// or without a required column) fails start with a clear error instead of every insert. It is
+// an insert of nothing: empty blocks are not sent.
 func (d *destination) readColumns(ctx context.Context) error {
-	var p *insertPath
-	select {
-	case p = <-d.paths:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { d.paths <- p }()
-	err := d.layouts.fit(ctx, p)
+	err := d.insert(ctx, func([]*tableWriter) {}, func(insertResult) {})
 	if se, ok := errors.AsType[*chinsert.SchemaError](err); ok {
 		err = se.Err // no rows are waiting yet: the hint about kept rows would mislead
 	}
