@@ -28,3 +28,33 @@ func sharedBudget(id component.ID, limit int64) *lane.Budget {
 	budgets[id] = b
 	return b
 }
+
+// walBudgets are the disk budgets (wal::max_bytes), one per exporter ID like the memory
+// budget, but counted by holder: the logs account the bytes they hold when they open, so a
+// budget must not outlive its logs (a restart in the same process builds a fresh one).
+var walBudgets = map[component.ID]*heldWALBudget{}
+
+type heldWALBudget struct {
+	b       walBudget
+	limit   int64
+	holders int
+}
+
+// holdWALBudget returns the disk budget of id and the function that lets go of it.
+func holdWALBudget(id component.ID, limit int64) (walBudget, func()) {
+	budgetsMu.Lock()
+	defer budgetsMu.Unlock()
+	h, ok := walBudgets[id]
+	if !ok || h.limit != limit {
+		h = &heldWALBudget{b: engine.newBudget(limit), limit: limit}
+		walBudgets[id] = h
+	}
+	h.holders++
+	return h.b, func() {
+		budgetsMu.Lock()
+		defer budgetsMu.Unlock()
+		if h.holders--; h.holders == 0 && walBudgets[id] == h {
+			delete(walBudgets, id)
+		}
+	}
+}

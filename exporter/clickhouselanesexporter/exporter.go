@@ -43,13 +43,32 @@ type chExporter[T any] struct {
 	sweeperDone   chan struct{}
 	stopSweeper   chan struct{}
 	unwrittenRows atomic.Int64 // rows whose insert shutdown cancelled
+
+	// With acknowledge on_wal.
+	id         component.ID
+	walBudget  walBudget
+	walRelease func()
+	walUnlock  func() error   // releases the directory lock and the budget
+	appending  sync.WaitGroup // appends in flight, waited for before the logs close
+	hooks      testHooks
+}
+
+// newExporterHooks are given to the exporters created while a test sets them.
+var newExporterHooks testHooks
+
+// testHooks let tests stop a lane at the points a crash can hit.
+type testHooks struct {
+	// beforeCommit runs after a batch is in ClickHouse and before the log's cursor moves past
+	// it; false stops the lane's worker there, as a kill -9 would.
+	beforeCommit func(lane string) bool
 }
 
 func newExporter[T any](set exporter.Settings, cfg *Config, sig signal[T]) (*chExporter[T], error) {
 	e := &chExporter[T]{
-		cfg: cfg, sig: sig, logger: set.Logger,
+		cfg: cfg, sig: sig, logger: set.Logger, id: set.ID,
 		budget: sharedBudget(set.ID, cfg.Lanes.MemoryBudget),
 		lanes:  map[string]*aLane[T]{},
+		hooks:  newExporterHooks,
 	}
 	tel, err := newTelemetry(set, e)
 	if err != nil {
@@ -59,18 +78,15 @@ func newExporter[T any](set exporter.Settings, cfg *Config, sig signal[T]) (*chE
 	return e, nil
 }
 
-func (e *chExporter[T]) ackOnInsert() bool { return e.cfg.Acknowledge != AckOnEnqueue }
+func (e *chExporter[T]) ackOnInsert() bool { return e.cfg.Acknowledge == AckOnInsert }
+
+func (e *chExporter[T]) ackOnWAL() bool { return e.cfg.Acknowledge == AckOnWAL }
 
 // start builds the destinations and creates the top-level destination's schema (failing
 // start if it cannot: a wrong address or schema setting should be seen at once). Routed
 // destinations create theirs on first insert, so a tenant's dead ClickHouse cannot stop the
 // collector from starting.
 func (e *chExporter[T]) start(ctx context.Context, _ component.Host) error {
-	if e.cfg.Acknowledge == AckOnWAL {
-		// The keys land first so the configuration, the bench and the crash test can be
-		// written against them; the drain lands next.
-		return errors.New("acknowledge: on_wal is not implemented in this build yet")
-	}
 	def, err := newDestination(ctx, defaultDestination, e.sig.name, e.cfg, e.sig.tables, e.logger)
 	if err != nil {
 		return err
@@ -97,6 +113,17 @@ func (e *chExporter[T]) start(ctx context.Context, _ component.Host) error {
 		return e.abortStart(err)
 	}
 	e.workerCtx, e.stopWorkers = context.WithCancel(context.Background())
+	if e.ackOnWAL() {
+		if err := e.startWAL(); err != nil {
+			e.stopWorkers()
+			e.mu.Lock()
+			e.closed = true
+			lanes := e.lanesLocked()
+			e.mu.Unlock()
+			e.workers.Wait()
+			return e.abortStart(errors.Join(err, e.closeWAL(lanes)))
+		}
+	}
 	e.stopSweeper, e.sweeperDone = make(chan struct{}), make(chan struct{})
 	go e.sweepIdleLanes()
 	return nil
@@ -115,6 +142,14 @@ func (e *chExporter[T]) push(ctx context.Context, data T) error {
 	parts := e.partsOf(ctx, data)
 	if len(parts) == 0 {
 		return nil
+	}
+	if e.ackOnWAL() {
+		// The log takes rows whatever ClickHouse's state: only a full log refuses.
+		var errs []error
+		for _, p := range parts {
+			errs = append(errs, e.appendPart(p))
+		}
+		return errors.Join(errs...)
 	}
 	if len(parts) > 1 {
 		if err := e.refuseIfAnyBreakerOpen(parts); err != nil {
@@ -293,10 +328,23 @@ func (e *chExporter[T]) laneFor(key string) (*aLane[T], error) {
 			return l, nil
 		}
 	}
+	if e.ackOnWAL() && len(laneDirName(label)) > maxLaneDirName {
+		label = overflowLane // its log directory name would be too long
+		if l, ok := e.lanes[label]; ok {
+			return l, nil
+		}
+	}
 	l = e.newLane(label, dest)
-	e.lanes[label] = l
 	e.workers.Add(1)
-	go l.run(e.workerCtx)
+	if !e.ackOnWAL() {
+		go l.run(e.workerCtx)
+	} else if err := l.openLog(); err != nil {
+		e.workers.Done()
+		return nil, backpressure.Unavailable(err.Error(), e.cfg.Breaker.CoolDown)
+	} else {
+		go l.drain(e.workerCtx)
+	}
+	e.lanes[label] = l
 	return l, nil
 }
 
@@ -315,7 +363,9 @@ func (e *chExporter[T]) unroutedLanesLocked() int {
 // idle_timeout. With lanes by signal there is one lane, and it stays.
 func (e *chExporter[T]) sweepIdleLanes() {
 	defer close(e.sweeperDone)
-	if e.cfg.Lanes.Key == LaneBySignal {
+	// With on_wal a lane keeps its log open (closing it while an append raced in would
+	// have to be ordered against reopening the same directory): lanes stay until shutdown.
+	if e.cfg.Lanes.Key == LaneBySignal || e.ackOnWAL() {
 		<-e.stopSweeper
 		return
 	}
@@ -331,7 +381,7 @@ func (e *chExporter[T]) sweepIdleLanes() {
 		for key, l := range e.lanes {
 			if l.idle() {
 				delete(e.lanes, key)
-				l.queue.Close() // its worker drains what raced in, then returns
+				l.close() // its worker drains what raced in, then returns
 			}
 		}
 		e.mu.Unlock()
@@ -351,12 +401,12 @@ func (e *chExporter[T]) shutdown(ctx context.Context) error {
 
 	e.mu.Lock()
 	e.closed = true
-	lanes := make([]*aLane[T], 0, len(e.lanes))
-	for _, l := range e.lanes {
-		lanes = append(lanes, l)
-		l.queue.Close()
+	lanes := e.lanesLocked()
+	for _, l := range lanes {
+		l.close()
 	}
 	e.mu.Unlock()
+	e.appending.Wait() // no append is left to acknowledge once the logs close
 
 	drained := make(chan struct{})
 	go func() { e.workers.Wait(); close(drained) }()
@@ -380,12 +430,23 @@ func (e *chExporter[T]) shutdown(ctx context.Context) error {
 	}
 	rows += int(e.unwrittenRows.Load())
 	err := e.closeDestinations()
+	if e.ackOnWAL() {
+		err = errors.Join(err, e.closeWAL(lanes)) // what is left stays in the logs: not lost
+	}
 	if rows > 0 {
 		e.logger.Error("Shutdown drain deadline passed; rows not written to ClickHouse",
 			zap.String("signal", e.sig.name), zap.Int("rows", rows), zap.Duration("drain_timeout", e.cfg.DrainTimeout))
 		err = errors.Join(err, fmt.Errorf("clickhouselanes %s: %d rows could not be written before the drain deadline", e.sig.name, rows))
 	}
 	return err
+}
+
+func (e *chExporter[T]) lanesLocked() []*aLane[T] {
+	lanes := make([]*aLane[T], 0, len(e.lanes))
+	for _, l := range e.lanes {
+		lanes = append(lanes, l)
+	}
+	return lanes
 }
 
 // unwritten counts a batch whose insert shutdown cancelled.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -39,6 +40,17 @@ type aLane[T any] struct {
 	// schemaFault: the last insert attempt failed because the table does not accept the rows,
 	// so refusals while the breaker is open are counted as reason schema.
 	schemaFault atomic.Bool
+
+	// With acknowledge on_wal: the lane's log (its queue stays empty) and what its worker
+	// needs to drain it.
+	log         walLog
+	recovery    walRecovery   // what opening the log found
+	replayTo    walIndex      // the last record in the log when it was opened
+	damagedSeen int64         // the log's damaged-record count already reported
+	unsent      atomic.Int64  // rows appended since the worker last read a batch (a hint)
+	appended    chan struct{} // one pending signal that unsent grew
+	closing     chan struct{} // closed when the worker should drain what is left and stop
+	closeOnce   sync.Once
 }
 
 func (e *chExporter[T]) newLane(label string, dest *destination) *aLane[T] {
@@ -64,7 +76,14 @@ func (e *chExporter[T]) newLane(label string, dest *destination) *aLane[T] {
 		OnTransition:     func(t breaker.Transition) { e.tel.transition(l, t) },
 	})
 	l.used.Store(true)
+	l.closing, l.appended = make(chan struct{}), make(chan struct{}, 1)
 	return l
+}
+
+// close makes the worker drain what the lane holds and stop.
+func (l *aLane[T]) close() {
+	l.queue.Close()
+	l.closeOnce.Do(func() { close(l.closing) })
 }
 
 // jitterSetting maps the config's 0 (no jitter) to the breaker's "none" (negative); the

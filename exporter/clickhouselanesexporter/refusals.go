@@ -15,6 +15,8 @@ import (
 type refusals struct {
 	queueFull error
 	budget    error
+	walFull   error
+	diskFull  error
 
 	// breakerOpen's hint changes with the time left until the probe; hints are whole
 	// seconds, so one error per distinct second is cached (the last one built).
@@ -34,6 +36,12 @@ func newRefusals(lane, dest string, cfg *Config) refusals {
 			lane, cfg.Lanes.MaxQueueRows, cfg.Lanes.MaxQueueBytes), hint),
 		budget: backpressure.QueueFull(fmt.Sprintf("exporter memory budget of %d bytes is in use: retry later",
 			cfg.Lanes.MemoryBudget), hint),
+		// A full log empties as fast as its destination takes rows: the breaker's cool-down
+		// is the time a failing one needs before it takes any.
+		walFull: backpressure.QueueFull(fmt.Sprintf("lane %q write-ahead log is full (wal::max_lane_bytes %d, wal::max_bytes %d for all lanes): retry later",
+			lane, cfg.WAL.MaxLaneBytes, cfg.WAL.MaxBytes), cfg.Breaker.CoolDown),
+		diskFull: backpressure.QueueFull(fmt.Sprintf("lane %q write-ahead log: the disk of wal::directory %q is full: retry later",
+			lane, cfg.WAL.Directory), cfg.Breaker.CoolDown),
 		openMsg: fmt.Sprintf("ClickHouse destination %q is failing: lane %q refuses rows until its breaker probes again",
 			dest, lane),
 	}

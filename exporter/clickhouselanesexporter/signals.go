@@ -19,6 +19,9 @@ type signal[T any] struct {
 	// is computed without allocating. The pdata held in memory is a small multiple of it
 	// (see the README's memory formula).
 	size func(data T) int
+	// marshal and unmarshal are the OTLP protobuf form of data: a write-ahead log record.
+	marshal   func(data T) ([]byte, error)
+	unmarshal func(b []byte) (T, error)
 	// split groups data by the lane key of each resource (attribute name).
 	split func(data T, attribute string) []part[T]
 	// singleTable: every row goes to one table, so a rejected insert wrote nothing.
@@ -31,9 +34,11 @@ var tracesSignal = signal[ptrace.Traces]{
 	tables: func(db string, cfg *Config) []*tableWriter {
 		return []*tableWriter{newTableWriter(db, cfg.TracesTableName, chcol.NewTraces())}
 	},
-	fill: func(t []*tableWriter, td ptrace.Traces) { t[0].block.(*chcol.Traces).Append(td) },
-	rows: func(td ptrace.Traces) int { return td.SpanCount() },
-	size: func(td ptrace.Traces) int { return (&ptrace.ProtoMarshaler{}).TracesSize(td) },
+	fill:      func(t []*tableWriter, td ptrace.Traces) { t[0].block.(*chcol.Traces).Append(td) },
+	rows:      func(td ptrace.Traces) int { return td.SpanCount() },
+	size:      func(td ptrace.Traces) int { return (&ptrace.ProtoMarshaler{}).TracesSize(td) },
+	marshal:   (&ptrace.ProtoMarshaler{}).MarshalTraces,
+	unmarshal: (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces,
 	split: func(td ptrace.Traces, attr string) []part[ptrace.Traces] {
 		rs := td.ResourceSpans()
 		return splitByResource(td, rs.Len(),
@@ -54,9 +59,11 @@ var logsSignal = signal[plog.Logs]{
 	tables: func(db string, cfg *Config) []*tableWriter {
 		return []*tableWriter{newTableWriter(db, cfg.LogsTableName, chcol.NewLogs())}
 	},
-	fill: func(t []*tableWriter, ld plog.Logs) { t[0].block.(*chcol.Logs).Append(ld) },
-	rows: func(ld plog.Logs) int { return ld.LogRecordCount() },
-	size: func(ld plog.Logs) int { return (&plog.ProtoMarshaler{}).LogsSize(ld) },
+	fill:      func(t []*tableWriter, ld plog.Logs) { t[0].block.(*chcol.Logs).Append(ld) },
+	rows:      func(ld plog.Logs) int { return ld.LogRecordCount() },
+	size:      func(ld plog.Logs) int { return (&plog.ProtoMarshaler{}).LogsSize(ld) },
+	marshal:   (&plog.ProtoMarshaler{}).MarshalLogs,
+	unmarshal: (&plog.ProtoUnmarshaler{}).UnmarshalLogs,
 	split: func(ld plog.Logs, attr string) []part[plog.Logs] {
 		rl := ld.ResourceLogs()
 		return splitByResource(ld, rl.Len(),
@@ -88,8 +95,10 @@ var metricsSignal = signal[pmetric.Metrics]{
 		chcol.AppendMetrics(md, t[0].block.(*chcol.Gauge), t[1].block.(*chcol.Sum), t[2].block.(*chcol.Histogram),
 			t[3].block.(*chcol.ExpHistogram), t[4].block.(*chcol.Summary))
 	},
-	rows: func(md pmetric.Metrics) int { return md.DataPointCount() },
-	size: func(md pmetric.Metrics) int { return (&pmetric.ProtoMarshaler{}).MetricsSize(md) },
+	rows:      func(md pmetric.Metrics) int { return md.DataPointCount() },
+	size:      func(md pmetric.Metrics) int { return (&pmetric.ProtoMarshaler{}).MetricsSize(md) },
+	marshal:   (&pmetric.ProtoMarshaler{}).MarshalMetrics,
+	unmarshal: (&pmetric.ProtoUnmarshaler{}).UnmarshalMetrics,
 	split: func(md pmetric.Metrics, attr string) []part[pmetric.Metrics] {
 		rm := md.ResourceMetrics()
 		return splitByResource(md, rm.Len(),

@@ -25,10 +25,12 @@ const (
 	reasonTooLarge
 	reasonShutdown
 	reasonSchema // the table does not accept good rows: see chinsert.ClassSchema
+	reasonWALFull
+	reasonDiskFull
 	numReasons
 )
 
-var reasonNames = [numReasons]string{"queue_full", "breaker_open", "budget", "too_large", "shutdown", "schema"}
+var reasonNames = [numReasons]string{"queue_full", "breaker_open", "budget", "too_large", "shutdown", "schema", "wal_full", "disk_full"}
 
 // refusalLogInterval rate-limits the refusal log line, per reason: a flood of refusals must
 // not become a flood of log lines.
@@ -120,6 +122,33 @@ func (t *telemetry[T]) inserted(l *aLane[T], r insertResult) {
 		zap.Int("rows", r.rows), zap.Error(r.err))
 }
 
+// synced records one write-ahead log write+fsync.
+func (t *telemetry[T]) synced(l *aLane[T], d time.Duration) {
+	t.tb.SluiceExporterWalSyncDuration.Record(context.Background(), d.Seconds(), t.laneAttrs(l))
+}
+
+// damaged counts log records skipped as damaged.
+func (t *telemetry[T]) damaged(l *aLane[T], records int64) {
+	if records > 0 {
+		t.tb.SluiceExporterWalRecordsDamaged.Add(context.Background(), records, t.laneAttrs(l))
+	}
+}
+
+// recovered counts what opening a lane's log repaired.
+func (t *telemetry[T]) recovered(l *aLane[T], r walRecovery) {
+	t.damaged(l, int64(r.DamagedRecords))
+	if r.TornTailBytes > 0 {
+		t.tb.SluiceExporterWalTailTruncated.Add(context.Background(), r.TornTailBytes, t.laneAttrs(l))
+	}
+}
+
+// replayed counts rows committed from what a log held when it was opened.
+func (t *telemetry[T]) replayed(l *aLane[T], rows int) {
+	if rows > 0 {
+		t.tb.SluiceExporterWalRowsReplayed.Add(context.Background(), int64(rows), t.laneAttrs(l))
+	}
+}
+
 // registerCallbacks reports the gauges read from the lanes when metrics are collected.
 func (t *telemetry[T]) registerCallbacks() error {
 	sig := metric.WithAttributes(t.signal)
@@ -148,6 +177,34 @@ func (t *telemetry[T]) registerCallbacks() error {
 						v = 1
 					}
 					o.Observe(v, t.laneAttrs(l, attribute.String("state", s.String())))
+				}
+			})
+			return nil
+		}),
+		t.tb.RegisterSluiceExporterWalBytesCallback(func(_ context.Context, o metric.Int64Observer) error {
+			forLanes(func(l *aLane[T]) {
+				if l.log != nil {
+					o.Observe(l.log.Stats().Bytes, t.laneAttrs(l))
+				}
+			})
+			return nil
+		}),
+		t.tb.RegisterSluiceExporterWalSegmentsCallback(func(_ context.Context, o metric.Int64Observer) error {
+			forLanes(func(l *aLane[T]) {
+				if l.log != nil {
+					o.Observe(l.log.Stats().Segments, t.laneAttrs(l))
+				}
+			})
+			return nil
+		}),
+		t.tb.RegisterSluiceExporterWalLagCallback(func(_ context.Context, o metric.Float64Observer) error {
+			forLanes(func(l *aLane[T]) {
+				if l.log != nil {
+					lag := 0.0
+					if first := l.log.Stats().FirstUnsent; !first.IsZero() {
+						lag = time.Since(first).Seconds()
+					}
+					o.Observe(lag, t.laneAttrs(l))
 				}
 			})
 			return nil

@@ -41,6 +41,13 @@ type TelemetryBuilder struct {
 	SluiceExporterRowsDropped        metric.Int64Counter
 	SluiceExporterRowsInserted       metric.Int64Counter
 	SluiceExporterRowsRefused        metric.Int64Counter
+	SluiceExporterWalBytes           metric.Int64ObservableUpDownCounter
+	SluiceExporterWalLag             metric.Float64ObservableGauge
+	SluiceExporterWalRecordsDamaged  metric.Int64Counter
+	SluiceExporterWalRowsReplayed    metric.Int64Counter
+	SluiceExporterWalSegments        metric.Int64ObservableUpDownCounter
+	SluiceExporterWalSyncDuration    metric.Float64Histogram
+	SluiceExporterWalTailTruncated   metric.Int64Counter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -144,6 +151,51 @@ func (builder *TelemetryBuilder) RegisterSluiceExporterQueueRowsCallback(cb metr
 	return nil
 }
 
+// RegisterSluiceExporterWalBytesCallback sets callback for observable SluiceExporterWalBytes metric.
+func (builder *TelemetryBuilder) RegisterSluiceExporterWalBytesCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.SluiceExporterWalBytes, obs: o})
+		return nil
+	}, builder.SluiceExporterWalBytes)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterSluiceExporterWalLagCallback sets callback for observable SluiceExporterWalLag metric.
+func (builder *TelemetryBuilder) RegisterSluiceExporterWalLagCallback(cb metric.Float64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerFloat64{inst: builder.SluiceExporterWalLag, obs: o})
+		return nil
+	}, builder.SluiceExporterWalLag)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterSluiceExporterWalSegmentsCallback sets callback for observable SluiceExporterWalSegments metric.
+func (builder *TelemetryBuilder) RegisterSluiceExporterWalSegmentsCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.SluiceExporterWalSegments, obs: o})
+		return nil
+	}, builder.SluiceExporterWalSegments)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
 type observerInt64 struct {
 	embedded.Int64Observer
 	inst metric.Int64Observable
@@ -152,6 +204,16 @@ type observerInt64 struct {
 
 func (oi *observerInt64) Observe(value int64, opts ...metric.ObserveOption) {
 	oi.obs.ObserveInt64(oi.inst, value, opts...)
+}
+
+type observerFloat64 struct {
+	embedded.Float64Observer
+	inst metric.Float64Observable
+	obs  metric.Observer
+}
+
+func (oi *observerFloat64) Observe(value float64, opts ...metric.ObserveOption) {
+	oi.obs.ObserveFloat64(oi.inst, value, opts...)
 }
 
 // Shutdown unregister all registered callbacks for async instruments.
@@ -249,6 +311,49 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_sluice_exporter_rows_refused",
 		metric.WithDescription("Rows refused (never acknowledged) by reason; shutdown counts rows queued but not written before the drain deadline, schema rows refused because the table or the server configuration does not accept them (a dropped table, a missing column; the rows are good and clients retry). [Alpha]"),
 		metric.WithUnit("{row}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.SluiceExporterWalBytes, err = builder.meter.Int64ObservableUpDownCounter(
+		"otelcol_sluice_exporter_wal_bytes",
+		metric.WithDescription("Bytes on disk of a lane's write-ahead log (acknowledge on_wal), committed segments not yet deleted included. [Alpha]"),
+		metric.WithUnit("By"),
+	)
+	errs = errors.Join(errs, err)
+	builder.SluiceExporterWalLag, err = builder.meter.Float64ObservableGauge(
+		"otelcol_sluice_exporter_wal_lag",
+		metric.WithDescription("Age of the oldest row in a lane's write-ahead log that is not yet committed in ClickHouse (0 when the log is drained). [Alpha]"),
+		metric.WithUnit("s"),
+	)
+	errs = errors.Join(errs, err)
+	builder.SluiceExporterWalRecordsDamaged, err = builder.meter.Int64Counter(
+		"otelcol_sluice_exporter_wal_records_damaged",
+		metric.WithDescription("Write-ahead log records skipped because their checksum, length or content was damaged. [Alpha]"),
+		metric.WithUnit("{record}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.SluiceExporterWalRowsReplayed, err = builder.meter.Int64Counter(
+		"otelcol_sluice_exporter_wal_rows_replayed",
+		metric.WithDescription("Rows that were in a lane's write-ahead log when it was opened at start and have since been committed. [Alpha]"),
+		metric.WithUnit("{row}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.SluiceExporterWalSegments, err = builder.meter.Int64ObservableUpDownCounter(
+		"otelcol_sluice_exporter_wal_segments",
+		metric.WithDescription("Segment files of a lane's write-ahead log. [Alpha]"),
+		metric.WithUnit("{segment}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.SluiceExporterWalSyncDuration, err = builder.meter.Float64Histogram(
+		"otelcol_sluice_exporter_wal_sync_duration",
+		metric.WithDescription("Duration of one write-ahead log write and fsync (one group commit, shared by the appends it carries). [Alpha]"),
+		metric.WithUnit("s"),
+		metric.WithExplicitBucketBoundaries([]float64{0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1}...),
+	)
+	errs = errors.Join(errs, err)
+	builder.SluiceExporterWalTailTruncated, err = builder.meter.Int64Counter(
+		"otelcol_sluice_exporter_wal_tail_truncated",
+		metric.WithDescription("Bytes of a torn record at the end of a write-ahead log, truncated when the log was opened after a crash. [Alpha]"),
+		metric.WithUnit("By"),
 	)
 	errs = errors.Join(errs, err)
 	return &builder, errs

@@ -44,6 +44,18 @@ func TestSetupTelemetry(t *testing.T) {
 		observer.Observe(1)
 		return nil
 	}))
+	require.NoError(t, tb.RegisterSluiceExporterWalBytesCallback(func(_ context.Context, observer metric.Int64Observer) error {
+		observer.Observe(1)
+		return nil
+	}))
+	require.NoError(t, tb.RegisterSluiceExporterWalLagCallback(func(_ context.Context, observer metric.Float64Observer) error {
+		observer.Observe(1)
+		return nil
+	}))
+	require.NoError(t, tb.RegisterSluiceExporterWalSegmentsCallback(func(_ context.Context, observer metric.Int64Observer) error {
+		observer.Observe(1)
+		return nil
+	}))
 	tb.SluiceExporterBreakerTransitions.Add(context.Background(), 1)
 	tb.SluiceExporterBytesInserted.Add(context.Background(), 1)
 	tb.SluiceExporterInsertDuration.Record(context.Background(), 1)
@@ -51,6 +63,10 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.SluiceExporterRowsDropped.Add(context.Background(), 1)
 	tb.SluiceExporterRowsInserted.Add(context.Background(), 1)
 	tb.SluiceExporterRowsRefused.Add(context.Background(), 1)
+	tb.SluiceExporterWalRecordsDamaged.Add(context.Background(), 1)
+	tb.SluiceExporterWalRowsReplayed.Add(context.Background(), 1)
+	tb.SluiceExporterWalSyncDuration.Record(context.Background(), 1)
+	tb.SluiceExporterWalTailTruncated.Add(context.Background(), 1)
 	AssertEqualSluiceExporterBreakerState(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
@@ -88,6 +104,27 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualSluiceExporterRowsRefused(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualSluiceExporterWalBytes(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualSluiceExporterWalLag(t, testTel,
+		[]metricdata.DataPoint[float64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualSluiceExporterWalRecordsDamaged(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualSluiceExporterWalRowsReplayed(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualSluiceExporterWalSegments(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualSluiceExporterWalSyncDuration(t, testTel,
+		[]metricdata.HistogramDataPoint[float64]{{}}, metricdatatest.IgnoreValue(),
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualSluiceExporterWalTailTruncated(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 

@@ -1,0 +1,181 @@
+package clickhouselanesexporter
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/sluicehq/sluice/internal/backpressure"
+)
+
+// With acknowledge on_wal a pipeline call appends each lane part to its lane's log and
+// returns once the engine has fsynced it (concurrent callers share the fsync). The lane's
+// worker (drain.go) inserts from the log; nobody waits for ClickHouse.
+
+// recordProtobuf tags a log record holding one lane part as OTLP protobuf (the request
+// message of its signal). The tag lets a later format live next to this one in old logs.
+const recordProtobuf byte = 'p'
+
+var recordBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// appendPart writes p to its lane's log, or returns the refusal to answer with.
+func (e *chExporter[T]) appendPart(p part[T]) error {
+	l, err := e.laneFor(p.key)
+	if err != nil {
+		return err
+	}
+	if !e.beginAppend() {
+		return errShuttingDown
+	}
+	defer e.appending.Done()
+	return l.append(p)
+}
+
+// beginAppend registers an append unless shutdown began, so shutdown can wait for the
+// appends in flight before it closes the logs.
+func (e *chExporter[T]) beginAppend() bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.closed {
+		return false
+	}
+	e.appending.Add(1)
+	return true
+}
+
+func (l *aLane[T]) append(p part[T]) error {
+	e := l.e
+	pb, err := e.sig.marshal(p.data)
+	if err != nil {
+		return backpressure.Invalid(fmt.Sprintf("cannot encode the request for the write-ahead log: %v", err))
+	}
+	bp := recordBufs.Get().(*[]byte)
+	defer recordBufs.Put(bp)
+	rec := append(append((*bp)[:0], recordProtobuf), pb...)
+	*bp = rec
+	// The memory budget bounds records being written, as it bounds queued rows otherwise.
+	n := int64(len(rec))
+	if !e.budget.TryReserve(n) {
+		e.tel.refused(l, reasonBudget, p.rows)
+		return l.refusals.budget
+	}
+	_, err = l.log.Append(rec)
+	e.budget.Release(n)
+	switch {
+	case err == nil:
+		// Counted, then signalled: the worker reads the count after waking (the engine's
+		// own Appended fires before the count is up, and the flush_rows check would miss).
+		l.unsent.Add(int64(p.rows))
+		select {
+		case l.appended <- struct{}{}:
+		default: // a signal is already pending
+		}
+		l.used.Store(true)
+		if l.label == overflowLane {
+			e.tel.overflow(p.rows)
+		}
+		return nil
+	case errors.Is(err, errWALFull):
+		e.tel.refused(l, reasonWALFull, p.rows)
+		return l.refusals.walFull
+	case errors.Is(err, errWALNoSpace):
+		e.tel.refused(l, reasonDiskFull, p.rows)
+		return l.refusals.diskFull
+	case errors.Is(err, errWALClosed):
+		return errShuttingDown
+	default:
+		e.logger.Error("Write-ahead log append failed", zap.String("lane", l.label), zap.String("signal", e.sig.name), zap.Error(err))
+		return backpressure.Unavailable(fmt.Sprintf("write-ahead log of lane %q failed: %v", l.label, err), e.cfg.Breaker.CoolDown)
+	}
+}
+
+// walRoot is this signal's directory under wal::directory: one exporter per signal locks it.
+func (e *chExporter[T]) walRoot() string { return filepath.Join(e.cfg.WAL.Directory, e.sig.name) }
+
+// startWAL locks the signal's log directory and opens a lane for each log found there, so
+// what was not committed before the last stop is inserted first.
+func (e *chExporter[T]) startWAL() error {
+	if engine.open == nil {
+		return errors.New("acknowledge: on_wal needs the write-ahead log engine, which this build lacks")
+	}
+	root := e.walRoot()
+	if err := os.MkdirAll(root, 0o750); err != nil {
+		return fmt.Errorf("wal::directory %q: %w", e.cfg.WAL.Directory, err)
+	}
+	unlock, err := engine.lock(root)
+	if err != nil {
+		return err
+	}
+	e.walBudget, e.walRelease = holdWALBudget(e.id, e.cfg.WAL.MaxBytes)
+	e.walUnlock = func() error { e.walRelease(); return unlock() }
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return fmt.Errorf("wal::directory %q: %w", e.cfg.WAL.Directory, err)
+	}
+	for _, de := range entries {
+		label, ok := laneFromDirName(de.Name())
+		if !de.IsDir() || !ok {
+			continue
+		}
+		if _, err := e.laneFor(label); err != nil {
+			return fmt.Errorf("reopen the write-ahead log of lane %q: %w", label, err)
+		}
+	}
+	return nil
+}
+
+// openLog opens (or creates) the lane's log and remembers what its worker must replay.
+func (l *aLane[T]) openLog() error {
+	e := l.e
+	w := e.cfg.WAL
+	dir := filepath.Join(e.walRoot(), laneDirName(l.label))
+	log, rec, err := engine.open(dir, walOptions{
+		SegmentBytes: w.SegmentBytes, MaxBytes: w.MaxLaneBytes, Budget: e.walBudget,
+		SyncAlways: w.Sync != WALSyncNever, OnSync: func(d time.Duration, _ int) { e.tel.synced(l, d) },
+	})
+	if err != nil {
+		return fmt.Errorf("open write-ahead log %s: %w", dir, err)
+	}
+	l.log, l.recovery = log, rec
+	st := log.Stats()
+	l.replayTo, l.damagedSeen = st.LastIndex, st.Damaged
+	e.tel.recovered(l, rec)
+	if rec.TornTailBytes > 0 || rec.DamagedRecords > 0 {
+		e.logger.Warn("Write-ahead log recovered from damage",
+			zap.String("lane", l.label), zap.String("signal", e.sig.name), zap.String("directory", dir),
+			zap.Int64("torn_tail_bytes", rec.TornTailBytes), zap.Int("damaged_records", rec.DamagedRecords))
+	}
+	if rec.Records > 0 {
+		e.logger.Info("Write-ahead log holds records not yet in ClickHouse; inserting them first",
+			zap.String("lane", l.label), zap.String("signal", e.sig.name), zap.Int("records", rec.Records))
+	}
+	return nil
+}
+
+// closeWAL closes every lane's log and unlocks the directory; the workers have stopped and no
+// append is in flight.
+func (e *chExporter[T]) closeWAL(lanes []*aLane[T]) error {
+	var errs []error
+	var left int64
+	for _, l := range lanes {
+		if l.log == nil {
+			continue
+		}
+		st := l.log.Stats()
+		left += int64(st.LastIndex - st.Committed)
+		errs = append(errs, l.log.Close())
+	}
+	if left > 0 {
+		e.logger.Info("Records left in the write-ahead log are inserted at the next start",
+			zap.String("signal", e.sig.name), zap.Int64("records", left))
+	}
+	if e.walUnlock != nil {
+		errs = append(errs, e.walUnlock())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,252 @@
+package clickhouselanesexporter
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"google.golang.org/grpc/codes"
+
+	"github.com/sluicehq/sluice/internal/chlocal"
+)
+
+// walTestConfig is testConfig with acknowledge on_wal into a fresh directory.
+func walTestConfig(t *testing.T, endpoint string) *Config {
+	cfg := testConfig(t, endpoint)
+	cfg.Acknowledge = AckOnWAL
+	cfg.WAL.Directory = t.TempDir()
+	cfg.WAL.Sync = WALSyncNever // the engine's fsync is its own tests' business
+	cfg.DialTimeout = time.Second
+	cfg.Retry = RetryConfig{MaxAttempts: 1, InitialInterval: 20 * time.Millisecond, MaxInterval: 100 * time.Millisecond}
+	cfg.Breaker = BreakerConfig{FailureThreshold: 2, CoolDown: 300 * time.Millisecond}
+	return cfg
+}
+
+// uniqueLogs is n log records whose bodies are unique under prefix.
+func uniqueLogs(prefix string, n int) plog.Logs {
+	ld := plog.NewLogs()
+	lr := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+	for i := range n {
+		rec := lr.AppendEmpty()
+		rec.SetTimestamp(1_764_000_000_000_000_000)
+		rec.Body().SetStr(fmt.Sprintf("%s row %d", prefix, i))
+	}
+	return ld
+}
+
+// countAndDistinct is count() and uniqExact(Body) of the logs table.
+func countAndDistinct(t *testing.T, endpoint string, cfg *Config) (count, distinct uint64) {
+	t.Helper()
+	q := fmt.Sprintf("SELECT count(), uniqExact(Body) FROM %s", quotedTable(cfg.Database, cfg.LogsTableName))
+	if err := openDB(t, endpoint).QueryRow(clickhouse.Context(context.Background()), q).Scan(&count, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	return count, distinct
+}
+
+// requireLands waits until the logs table holds want rows, all distinct.
+func requireLands(t *testing.T, endpoint string, cfg *Config, want uint64) {
+	t.Helper()
+	require.Eventually(t, func() bool { c, _ := countAndDistinct(t, endpoint, cfg); return c >= want },
+		time.Minute, 20*time.Millisecond)
+	count, distinct := countAndDistinct(t, endpoint, cfg)
+	require.Equal(t, [2]uint64{want, want}, [2]uint64{count, distinct}, "count and distinct rows")
+}
+
+func newWALLogsExporter(t *testing.T, set exporter.Settings, cfg *Config) exporter.Logs {
+	t.Helper()
+	exp, err := NewFactory().CreateLogs(context.Background(), set, cfg)
+	require.NoError(t, err)
+	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
+	return exp
+}
+
+// TestOnWALAcknowledgesWhileClickHouseIsDown: four clients stream logs; ClickHouse is killed
+// mid-stream and restarted. The clients are acknowledged throughout (the log takes the rows),
+// and once ClickHouse is back every acknowledged row is there exactly once.
+func TestOnWALAcknowledgesWhileClickHouseIsDown(t *testing.T) {
+	useMemWAL(t)
+	srv := chlocal.StartForTest(t)
+	cfg := walTestConfig(t, srv.Endpoint())
+	cfg.InsertTimeout = 10 * time.Second
+	exp, tel := startLogsExporter(t, cfg)
+
+	const clients, requests, rowsPer = 4, 30, 20
+	var acknowledged atomic.Int64
+	killed := make(chan struct{})
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Go(func() {
+			for r := range requests {
+				if r == requests/2 {
+					<-killed // the second half is sent while ClickHouse is down
+				}
+				if err := exp.ConsumeLogs(context.Background(), uniqueLogs(fmt.Sprintf("client %d request %d", c, r), rowsPer)); err != nil {
+					t.Errorf("client %d: %v", c, err)
+					return
+				}
+				acknowledged.Add(rowsPer)
+			}
+		})
+	}
+	require.Eventually(t, func() bool { return acknowledged.Load() >= clients*requests/2*rowsPer }, time.Minute, time.Millisecond)
+	require.NoError(t, srv.Kill())
+	close(killed)
+	wg.Wait() // every request acknowledged with ClickHouse down
+	require.EqualValues(t, clients*requests*rowsPer, acknowledged.Load())
+	require.Eventually(t, func() bool { return breakerOpened(tel) }, time.Minute, 10*time.Millisecond,
+		"the lane never met the outage")
+	require.NoError(t, srv.Restart(context.Background()))
+	requireLands(t, srv.Endpoint(), cfg, uint64(acknowledged.Load()))
+}
+
+// TestOnWALRestartReplaysWhatWasNotCommitted: an exporter whose ClickHouse is unreachable
+// acknowledges rows into its log and stops; a new one on the same directory inserts them.
+func TestOnWALRestartReplaysWhatWasNotCommitted(t *testing.T) {
+	useMemWAL(t)
+	endpoint := chlocal.ForTest(t)
+	cfg := walTestConfig(t, endpoint)
+	dead := *cfg
+	dead.Endpoint, dead.CreateSchema, dead.DrainTimeout = "tcp://127.0.0.1:1", false, 50*time.Millisecond
+	set, tel := settingsWithTelemetry(t)
+
+	first := newWALLogsExporter(t, set, &dead)
+	for i := range 5 {
+		require.NoError(t, first.ConsumeLogs(context.Background(), uniqueLogs(fmt.Sprint("before restart ", i), 10)))
+	}
+	require.NoError(t, first.Shutdown(context.Background()), "rows left in the log are not an error")
+
+	second := newWALLogsExporter(t, set, cfg)
+	defer func() { require.NoError(t, second.Shutdown(context.Background())) }()
+	requireLands(t, endpoint, cfg, 50)
+	require.Eventually(t, func() bool { return metricByLane(tel, "otelcol_sluice_exporter_wal_rows_replayed")["logs"] == 50 },
+		time.Minute, 10*time.Millisecond)
+}
+
+// TestOnWALPendingBatchIsNotDuplicatedAfterACrash: the lane stops after a batch committed
+// in ClickHouse but before the log's cursor moved past it (where a kill -9 can land), and
+// more rows are acknowledged into the log behind it. The next start resends that batch
+// first, with exactly its records (so the same block and token, which ClickHouse drops),
+// then the rows behind it. Rebuilding the batch from the cursor instead (with the restart's
+// larger flush_rows) would make one block of all 150 rows, a new token, and 100 duplicates.
+func TestOnWALPendingBatchIsNotDuplicatedAfterACrash(t *testing.T) {
+	useMemWAL(t)
+	endpoint := chlocal.ForTest(t)
+	cfg := walTestConfig(t, endpoint)
+	cfg.Lanes.FlushRows, cfg.Lanes.FlushInterval = 100, time.Hour // a batch is exactly 4 requests
+	set, tel := settingsWithTelemetry(t)
+
+	crashed := make(chan struct{})
+	newExporterHooks = testHooks{beforeCommit: func(string) bool {
+		close(crashed)
+		return false
+	}}
+	first := newWALLogsExporter(t, set, cfg)
+	newExporterHooks = testHooks{}
+	for i := range 4 {
+		require.NoError(t, first.ConsumeLogs(context.Background(), uniqueLogs(fmt.Sprint("batch ", i), 25)))
+	}
+	<-crashed
+	requireLands(t, endpoint, cfg, 100) // committed before the "crash"
+	for i := range 2 {
+		require.NoError(t, first.ConsumeLogs(context.Background(), uniqueLogs(fmt.Sprint("after the crash ", i), 25)))
+	}
+	require.NoError(t, first.Shutdown(context.Background()))
+
+	// The restart may come with other batch settings: the pending batch must not change.
+	restarted := *cfg
+	restarted.Lanes.FlushRows = 1000
+	second := newWALLogsExporter(t, set, &restarted)
+	require.NoError(t, second.Shutdown(context.Background())) // drains the log
+	count, distinct := countAndDistinct(t, endpoint, cfg)
+	assert.Equal(t, [2]uint64{150, 150}, [2]uint64{count, distinct}, "the resent batch was deduplicated")
+	assert.Equal(t, int64(150), metricByLane(tel, "otelcol_sluice_exporter_wal_rows_replayed")["logs"])
+}
+
+// TestOnWALFullLogRefusesWith429: with a dead destination the lane's log fills up to
+// wal::max_lane_bytes; then appends are refused at once with RESOURCE_EXHAUSTED and a hint,
+// never blocked; a full disk is a refusal too.
+func TestOnWALFullLogRefusesWith429(t *testing.T) {
+	mem := useMemWAL(t)
+	cfg := walTestConfig(t, "tcp://127.0.0.1:1")
+	cfg.CreateSchema, cfg.DrainTimeout = false, 50*time.Millisecond
+	cfg.WAL.MaxLaneBytes, cfg.WAL.SegmentBytes = 4096, 4096
+	exp, tel := startLogsExporter(t, cfg)
+
+	accepted := 0
+	var err error
+	for ; accepted < 1000; accepted++ {
+		if err = exp.ConsumeLogs(context.Background(), uniqueLogs(fmt.Sprint("fill ", accepted), 5)); err != nil {
+			break
+		}
+	}
+	require.Positive(t, accepted, "the log took rows before it was full")
+	requireRetryable(t, err, codes.ResourceExhausted)
+	require.Equal(t, int64(5), refusedByReason(t, tel)["wal_full"])
+
+	enospc := error(fmt.Errorf("write segment: %w", errWALNoSpace))
+	mem.failAppend.Store(&enospc)
+	requireRetryable(t, exp.ConsumeLogs(context.Background(), uniqueLogs("no space", 5)), codes.ResourceExhausted)
+	require.Equal(t, int64(5), refusedByReason(t, tel)["disk_full"])
+}
+
+// TestOnWALDeadRouteGrowsOnlyItsOwnLog: tenant "sick" is routed to a ClickHouse that never
+// answers; its log grows while the healthy tenant's log drains into the real one.
+func TestOnWALDeadRouteGrowsOnlyItsOwnLog(t *testing.T) {
+	useMemWAL(t)
+	endpoint := chlocal.ForTest(t)
+	cfg := walTestConfig(t, endpoint)
+	cfg.Lanes.Key, cfg.Lanes.KeyName = LaneByMetadata, "X-Scope-OrgID"
+	cfg.InsertTimeout = 200 * time.Millisecond
+	cfg.DrainTimeout = 50 * time.Millisecond
+	cfg.Routes = []RouteConfig{{Name: "sick", LaneKeys: []string{"sick"}, Endpoint: hangingServer(t)}}
+	exp, tel := startLogsExporter(t, cfg)
+
+	for range 5 {
+		require.NoError(t, exp.ConsumeLogs(tenantCtx("sick"), tenantLogs("sick", 3)))
+		require.NoError(t, exp.ConsumeLogs(tenantCtx("healthy"), tenantLogs("healthy", 3)))
+	}
+	require.Eventually(t, func() bool { return tenantCounts(t, endpoint, cfg)["svc-healthy"] == 15 }, time.Minute, 20*time.Millisecond)
+	require.Eventually(t, func() bool {
+		walBytes := metricByLane(tel, "otelcol_sluice_exporter_wal_bytes")
+		return walBytes["healthy"] == 0 && walBytes["sick"] > 0
+	}, time.Minute, 10*time.Millisecond, "the healthy log drains, the sick one holds its rows")
+	require.Zero(t, tenantCounts(t, endpoint, cfg)["svc-sick"])
+}
+
+// TestOnWALDirectoryIsLocked: a second exporter on the same directory fails to start with
+// a message naming the key.
+func TestOnWALDirectoryIsLocked(t *testing.T) {
+	useMemWAL(t)
+	endpoint := chlocal.ForTest(t)
+	cfg := walTestConfig(t, endpoint)
+	startLogsExporter(t, cfg)
+	other, _ := newLogsExporter(t, cfg)
+	err := other.Start(context.Background(), componenttest.NewNopHost())
+	require.ErrorContains(t, err, "wal::directory")
+	require.NoError(t, other.Shutdown(context.Background()))
+}
+
+// metricByLane sums an int64 sum metric by lane; nil until it is recorded (safe to poll).
+func metricByLane(tel *componenttest.Telemetry, name string) map[string]int64 {
+	m, err := tel.GetMetric(name)
+	if err != nil {
+		return nil
+	}
+	sums := map[string]int64{}
+	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+		v, _ := dp.Attributes.Value("lane")
+		sums[v.AsString()] += dp.Value
+	}
+	return sums
+}
