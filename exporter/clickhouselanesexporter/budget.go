@@ -6,6 +6,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/lane"
+	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/wal"
 )
 
 // budgets holds one byte budget per exporter ID. The collector builds a separate exporter
@@ -35,18 +36,18 @@ func sharedBudget(id component.ID, limit int64) *lane.Budget {
 var walBudgets = map[component.ID]*heldWALBudget{}
 
 type heldWALBudget struct {
-	b       walBudget
+	b       *wal.Budget
 	limit   int64
 	holders int
 }
 
 // holdWALBudget returns the disk budget of id and the function that lets go of it.
-func holdWALBudget(id component.ID, limit int64) (walBudget, func()) {
+func holdWALBudget(id component.ID, limit int64) (*wal.Budget, func()) {
 	budgetsMu.Lock()
 	defer budgetsMu.Unlock()
 	h, ok := walBudgets[id]
 	if !ok || h.limit != limit {
-		h = &heldWALBudget{b: engine.newBudget(limit), limit: limit}
+		h = &heldWALBudget{b: wal.NewBudget(limit), limit: limit}
 		walBudgets[id] = h
 	}
 	h.holders++

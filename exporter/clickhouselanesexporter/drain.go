@@ -144,7 +144,7 @@ func (l *aLane[T]) read(first, last walIndex) logBatch[T] {
 			if err != nil {
 				l.e.tel.damaged(l, 1)
 				l.e.logger.Error("Skipping a write-ahead log record that does not decode",
-					zap.String("lane", l.label), zap.Uint64("index", r.Index), zap.Error(err))
+					zap.String("lane", l.label), zap.Uint64("index", uint64(r.Index)), zap.Error(err))
 				continue
 			}
 			rows := l.e.sig.rows(data)

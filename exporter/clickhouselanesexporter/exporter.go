@@ -15,6 +15,7 @@ import (
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/breaker"
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chinsert"
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/lane"
+	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/wal"
 	"github.com/sluicehq/sluice/internal/backpressure"
 	"github.com/sluicehq/sluice/internal/reqsize"
 )
@@ -46,7 +47,7 @@ type chExporter[T any] struct {
 
 	// With acknowledge on_wal.
 	id         component.ID
-	walBudget  walBudget
+	walBudget  *wal.Budget
 	walRelease func()
 	walUnlock  func() error   // releases the directory lock and the budget
 	appending  sync.WaitGroup // appends in flight, waited for before the logs close

@@ -10,6 +10,8 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/wal"
+
 	"github.com/sluicehq/sluice/internal/backpressure"
 )
 
@@ -80,14 +82,18 @@ func (l *aLane[T]) append(p part[T]) error {
 			e.tel.overflow(p.rows)
 		}
 		return nil
-	case errors.Is(err, errWALFull):
+	case errors.Is(err, wal.ErrFull):
 		e.tel.refused(l, reasonWALFull, p.rows)
 		return l.refusals.walFull
-	case errors.Is(err, errWALNoSpace):
+	case errors.Is(err, wal.ErrNoSpace):
 		e.tel.refused(l, reasonDiskFull, p.rows)
 		return l.refusals.diskFull
-	case errors.Is(err, errWALClosed):
+	case errors.Is(err, wal.ErrClosed):
 		return errShuttingDown
+	case errors.Is(err, wal.ErrTooLarge): // retrying the same request can never succeed
+		e.tel.refused(l, reasonTooLarge, p.rows)
+		return backpressure.Invalid(fmt.Sprintf("a request of %d rows and %d bytes does not fit in lane %q's write-ahead log (wal::max_lane_bytes %d, wal::max_bytes %d): send smaller requests or raise the limits",
+			p.rows, len(rec), l.label, e.cfg.WAL.MaxLaneBytes, e.cfg.WAL.MaxBytes))
 	default:
 		e.logger.Error("Write-ahead log append failed", zap.String("lane", l.label), zap.String("signal", e.sig.name), zap.Error(err))
 		return backpressure.Unavailable(fmt.Sprintf("write-ahead log of lane %q failed: %v", l.label, err), e.cfg.Breaker.CoolDown)
@@ -100,14 +106,11 @@ func (e *chExporter[T]) walRoot() string { return filepath.Join(e.cfg.WAL.Direct
 // startWAL locks the signal's log directory and opens a lane for each log found there, so
 // what was not committed before the last stop is inserted first.
 func (e *chExporter[T]) startWAL() error {
-	if engine.open == nil {
-		return errors.New("acknowledge: on_wal needs the write-ahead log engine, which this build lacks")
-	}
 	root := e.walRoot()
 	if err := os.MkdirAll(root, 0o750); err != nil {
 		return fmt.Errorf("wal::directory %q: %w", e.cfg.WAL.Directory, err)
 	}
-	unlock, err := engine.lock(root)
+	unlock, err := wal.Lock(root)
 	if err != nil {
 		return err
 	}
@@ -134,9 +137,13 @@ func (l *aLane[T]) openLog() error {
 	e := l.e
 	w := e.cfg.WAL
 	dir := filepath.Join(e.walRoot(), laneDirName(l.label))
-	log, rec, err := engine.open(dir, walOptions{
-		SegmentBytes: w.SegmentBytes, MaxBytes: w.MaxLaneBytes, Budget: e.walBudget,
-		SyncAlways: w.Sync != WALSyncNever, OnSync: func(d time.Duration, _ int) { e.tel.synced(l, d) },
+	sync := wal.SyncAlways
+	if w.Sync == WALSyncNever {
+		sync = wal.SyncNever
+	}
+	log, rec, err := openLog(dir, wal.Options{
+		SegmentBytes: w.SegmentBytes, MaxBytes: w.MaxLaneBytes, Budget: e.walBudget, Sync: sync,
+		OnSync: func(d time.Duration, _ int) { e.tel.synced(l, d) },
 	})
 	if err != nil {
 		return fmt.Errorf("open write-ahead log %s: %w", dir, err)
@@ -145,6 +152,10 @@ func (l *aLane[T]) openLog() error {
 	st := log.Stats()
 	l.replayTo, l.damagedSeen = st.LastIndex, st.Damaged
 	e.tel.recovered(l, rec)
+	if rec.StateDamaged {
+		e.logger.Warn("Write-ahead log cursor was damaged; every record still on disk is inserted again (deduplication drops what was committed, within its window)",
+			zap.String("lane", l.label), zap.String("signal", e.sig.name), zap.String("directory", dir))
+	}
 	if rec.TornTailBytes > 0 || rec.DamagedRecords > 0 {
 		e.logger.Warn("Write-ahead log recovered from damage",
 			zap.String("lane", l.label), zap.String("signal", e.sig.name), zap.String("directory", dir),
@@ -161,18 +172,15 @@ func (l *aLane[T]) openLog() error {
 // append is in flight.
 func (e *chExporter[T]) closeWAL(lanes []*aLane[T]) error {
 	var errs []error
-	var left int64
 	for _, l := range lanes {
 		if l.log == nil {
 			continue
 		}
-		st := l.log.Stats()
-		left += int64(st.LastIndex - st.Committed)
+		if st := l.log.Stats(); st.LastIndex > st.Committed {
+			e.logger.Info("Rows left in the lane's write-ahead log are inserted at the next start",
+				zap.String("lane", l.label), zap.String("signal", e.sig.name), zap.Int64("log_bytes", st.Bytes))
+		}
 		errs = append(errs, l.log.Close())
-	}
-	if left > 0 {
-		e.logger.Info("Records left in the write-ahead log are inserted at the next start",
-			zap.String("signal", e.sig.name), zap.Int64("records", left))
 	}
 	if e.walUnlock != nil {
 		errs = append(errs, e.walUnlock())

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"google.golang.org/grpc/codes"
 
+	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/wal"
 	"github.com/sluicehq/sluice/internal/chlocal"
 )
 
@@ -75,10 +77,10 @@ func newWALLogsExporter(t *testing.T, set exporter.Settings, cfg *Config) export
 // mid-stream and restarted. The clients are acknowledged throughout (the log takes the rows),
 // and once ClickHouse is back every acknowledged row is there exactly once.
 func TestOnWALAcknowledgesWhileClickHouseIsDown(t *testing.T) {
-	useMemWAL(t)
 	srv := chlocal.StartForTest(t)
 	cfg := walTestConfig(t, srv.Endpoint())
 	cfg.InsertTimeout = 10 * time.Second
+	cfg.WAL.Sync = WALSyncAlways // acknowledged means fsynced, as in production
 	exp, tel := startLogsExporter(t, cfg)
 
 	const clients, requests, rowsPer = 4, 30, 20
@@ -104,6 +106,9 @@ func TestOnWALAcknowledgesWhileClickHouseIsDown(t *testing.T) {
 	close(killed)
 	wg.Wait() // every request acknowledged with ClickHouse down
 	require.EqualValues(t, clients*requests*rowsPer, acknowledged.Load())
+	syncs, err := tel.GetMetric("otelcol_sluice_exporter_wal_sync_duration")
+	require.NoError(t, err)
+	require.Positive(t, syncs.Data.(metricdata.Histogram[float64]).DataPoints[0].Count, "fsyncs are measured")
 	require.Eventually(t, func() bool { return breakerOpened(tel) }, time.Minute, 10*time.Millisecond,
 		"the lane never met the outage")
 	require.NoError(t, srv.Restart(context.Background()))
@@ -113,7 +118,6 @@ func TestOnWALAcknowledgesWhileClickHouseIsDown(t *testing.T) {
 // TestOnWALRestartReplaysWhatWasNotCommitted: an exporter whose ClickHouse is unreachable
 // acknowledges rows into its log and stops; a new one on the same directory inserts them.
 func TestOnWALRestartReplaysWhatWasNotCommitted(t *testing.T) {
-	useMemWAL(t)
 	endpoint := chlocal.ForTest(t)
 	cfg := walTestConfig(t, endpoint)
 	dead := *cfg
@@ -140,7 +144,6 @@ func TestOnWALRestartReplaysWhatWasNotCommitted(t *testing.T) {
 // then the rows behind it. Rebuilding the batch from the cursor instead (with the restart's
 // larger flush_rows) would make one block of all 150 rows, a new token, and 100 duplicates.
 func TestOnWALPendingBatchIsNotDuplicatedAfterACrash(t *testing.T) {
-	useMemWAL(t)
 	endpoint := chlocal.ForTest(t)
 	cfg := walTestConfig(t, endpoint)
 	cfg.Lanes.FlushRows, cfg.Lanes.FlushInterval = 100, time.Hour // a batch is exactly 4 requests
@@ -177,7 +180,7 @@ func TestOnWALPendingBatchIsNotDuplicatedAfterACrash(t *testing.T) {
 // wal::max_lane_bytes; then appends are refused at once with RESOURCE_EXHAUSTED and a hint,
 // never blocked; a full disk is a refusal too.
 func TestOnWALFullLogRefusesWith429(t *testing.T) {
-	mem := useMemWAL(t)
+	failing := failAppends(t)
 	cfg := walTestConfig(t, "tcp://127.0.0.1:1")
 	cfg.CreateSchema, cfg.DrainTimeout = false, 50*time.Millisecond
 	cfg.WAL.MaxLaneBytes, cfg.WAL.SegmentBytes = 4096, 4096
@@ -194,8 +197,8 @@ func TestOnWALFullLogRefusesWith429(t *testing.T) {
 	requireRetryable(t, err, codes.ResourceExhausted)
 	require.Equal(t, int64(5), refusedByReason(t, tel)["wal_full"])
 
-	enospc := error(fmt.Errorf("write segment: %w", errWALNoSpace))
-	mem.failAppend.Store(&enospc)
+	enospc := error(fmt.Errorf("write segment: %w: %w", wal.ErrNoSpace, syscall.ENOSPC))
+	failing.Store(&enospc)
 	requireRetryable(t, exp.ConsumeLogs(context.Background(), uniqueLogs("no space", 5)), codes.ResourceExhausted)
 	require.Equal(t, int64(5), refusedByReason(t, tel)["disk_full"])
 }
@@ -203,7 +206,6 @@ func TestOnWALFullLogRefusesWith429(t *testing.T) {
 // TestOnWALDeadRouteGrowsOnlyItsOwnLog: tenant "sick" is routed to a ClickHouse that never
 // answers; its log grows while the healthy tenant's log drains into the real one.
 func TestOnWALDeadRouteGrowsOnlyItsOwnLog(t *testing.T) {
-	useMemWAL(t)
 	endpoint := chlocal.ForTest(t)
 	cfg := walTestConfig(t, endpoint)
 	cfg.Lanes.Key, cfg.Lanes.KeyName = LaneByMetadata, "X-Scope-OrgID"
@@ -227,7 +229,6 @@ func TestOnWALDeadRouteGrowsOnlyItsOwnLog(t *testing.T) {
 // TestOnWALDirectoryIsLocked: a second exporter on the same directory fails to start with
 // a message naming the key.
 func TestOnWALDirectoryIsLocked(t *testing.T) {
-	useMemWAL(t)
 	endpoint := chlocal.ForTest(t)
 	cfg := walTestConfig(t, endpoint)
 	startLogsExporter(t, cfg)
@@ -235,6 +236,34 @@ func TestOnWALDirectoryIsLocked(t *testing.T) {
 	err := other.Start(context.Background(), componenttest.NewNopHost())
 	require.ErrorContains(t, err, "wal::directory")
 	require.NoError(t, other.Shutdown(context.Background()))
+}
+
+// failAppends makes every log opened during the test fail its Appends with the error
+// stored in the pointer returned (none while it is nil).
+func failAppends(t *testing.T) *atomic.Pointer[error] {
+	var fail atomic.Pointer[error]
+	real := openLog
+	openLog = func(dir string, o wal.Options) (walLog, wal.Recovery, error) {
+		l, rec, err := real(dir, o)
+		if err != nil {
+			return nil, rec, err
+		}
+		return failingLog{l, &fail}, rec, nil
+	}
+	t.Cleanup(func() { openLog = real })
+	return &fail
+}
+
+type failingLog struct {
+	walLog
+	fail *atomic.Pointer[error]
+}
+
+func (f failingLog) Append(p []byte) (wal.Index, error) {
+	if err := f.fail.Load(); err != nil {
+		return 0, *err
+	}
+	return f.walLog.Append(p)
 }
 
 // metricByLane sums an int64 sum metric by lane; nil until it is recorded (safe to poll).

@@ -1,0 +1,31 @@
+package clickhouselanesexporter
+
+import (
+	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/wal"
+)
+
+// The write-ahead log as the lanes use it (internal/wal, one log per lane). The exporter
+// sees a log through walLog so tests can wrap the engine to inject failures (a full disk).
+
+type (
+	walIndex    = wal.Index
+	walState    = wal.State
+	walRecovery = wal.Recovery
+)
+
+type walLog interface {
+	Append(p []byte) (wal.Index, error)
+	Read(from wal.Index, maxBytes int) ([]wal.Record, error)
+	SaveState(s wal.State) error
+	Stats() wal.Stats
+	Close() error
+}
+
+// openLog opens a lane's log; tests replace it.
+var openLog = func(dir string, o wal.Options) (walLog, wal.Recovery, error) {
+	l, rec, err := wal.Open(dir, o)
+	if err != nil {
+		return nil, rec, err
+	}
+	return l, rec, nil
+}
