@@ -84,7 +84,8 @@ func (e *chExporter[T]) ackOnInsert() bool { return e.cfg.Acknowledge == AckOnIn
 func (e *chExporter[T]) ackOnWAL() bool { return e.cfg.Acknowledge == AckOnWAL }
 
 // start builds the destinations and creates the top-level destination's schema (failing
-// start if it cannot: a wrong address or schema setting should be seen at once). Routed
+// start if it cannot, except with on_wal: a wrong address or schema setting should be seen
+// at once). Routed
 // destinations create theirs on first insert, so a tenant's dead ClickHouse cannot stop the
 // collector from starting.
 func (e *chExporter[T]) start(ctx context.Context, _ component.Host) error {
@@ -104,11 +105,19 @@ func (e *chExporter[T]) start(ctx context.Context, _ component.Host) error {
 			e.routes[k] = d
 		}
 	}
-	if err := def.ensureSchema(ctx); err != nil {
-		return e.abortStart(err)
+	err = def.ensureSchema(ctx)
+	if err == nil {
+		err = def.readColumns(ctx)
 	}
-	if err := def.readColumns(ctx); err != nil {
-		return e.abortStart(err)
+	if err != nil {
+		if !e.ackOnWAL() {
+			return e.abortStart(err)
+		}
+		// With on_wal the collector must come up while ClickHouse is down (a restart during
+		// an outage): the log takes the rows, and the lanes create the schema and read the
+		// columns before their first insert, retrying behind their breakers.
+		e.logger.Error("ClickHouse destination not ready at start; the write-ahead logs take rows meanwhile",
+			zap.String("destination", def.name), zap.String("signal", e.sig.name), zap.Error(err))
 	}
 	if err := e.tel.registerCallbacks(); err != nil {
 		return e.abortStart(err)

@@ -116,12 +116,13 @@ func TestOnWALAcknowledgesWhileClickHouseIsDown(t *testing.T) {
 }
 
 // TestOnWALRestartReplaysWhatWasNotCommitted: an exporter whose ClickHouse is unreachable
-// acknowledges rows into its log and stops; a new one on the same directory inserts them.
+// starts all the same, acknowledges rows into its log and stops; a new one on the same
+// directory inserts them.
 func TestOnWALRestartReplaysWhatWasNotCommitted(t *testing.T) {
 	endpoint := chlocal.ForTest(t)
 	cfg := walTestConfig(t, endpoint)
 	dead := *cfg
-	dead.Endpoint, dead.CreateSchema, dead.DrainTimeout = "tcp://127.0.0.1:1", false, 50*time.Millisecond
+	dead.Endpoint, dead.DrainTimeout = "tcp://127.0.0.1:1", 50*time.Millisecond // starts while ClickHouse is down
 	set, tel := settingsWithTelemetry(t)
 
 	first := newWALLogsExporter(t, set, &dead)
@@ -182,7 +183,7 @@ func TestOnWALPendingBatchIsNotDuplicatedAfterACrash(t *testing.T) {
 func TestOnWALFullLogRefusesWith429(t *testing.T) {
 	failing := failAppends(t)
 	cfg := walTestConfig(t, "tcp://127.0.0.1:1")
-	cfg.CreateSchema, cfg.DrainTimeout = false, 50*time.Millisecond
+	cfg.DrainTimeout = 50 * time.Millisecond
 	cfg.WAL.MaxLaneBytes, cfg.WAL.SegmentBytes = 4096, 4096
 	exp, tel := startLogsExporter(t, cfg)
 
