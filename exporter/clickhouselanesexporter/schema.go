@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -88,17 +89,29 @@ type tableLayouts struct {
 	stale  bool                         // read again before the next insert
 	tables map[string]map[string]string // table → column → default_kind
 	logged map[string]string            // table → the missing/computed report last logged
+	// lastFault is when a schema error was last logged: at most one line per
+	// refusalLogInterval, however many lanes and attempts hit it.
+	lastFault time.Time
 }
 
 func newTableLayouts(destination string, logger *zap.Logger) *tableLayouts {
 	return &tableLayouts{destination: destination, logger: logger, logged: map[string]string{}}
 }
 
-// invalidate makes the next fit read the columns again.
-func (l *tableLayouts) invalidate() {
+// invalidate makes the next fit read the columns again after err, a schema error, and logs
+// it: with acknowledge on_enqueue no client hears of it.
+func (l *tableLayouts) invalidate(err error) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.stale = true
-	l.mu.Unlock()
+	if now := time.Now(); now.Sub(l.lastFault) >= refusalLogInterval {
+		l.lastFault = now
+		fields := []zap.Field{zap.String("destination", l.destination), zap.Error(err)}
+		if _, code := chinsert.Classify(err); code != 0 {
+			fields = append(fields, zap.String("clickhouse_error", code.String()))
+		}
+		l.logger.Warn("ClickHouse table or configuration refuses good rows; keeping them and retrying (logged at most once a second)", fields...)
+	}
 }
 
 // fit makes p's writers match the tables' columns, reading them first (over p's connection)
@@ -158,14 +171,13 @@ func (l *tableLayouts) report(table string, missing, computed []string) {
 // write fits p to the tables' current columns, fills it and inserts it. A schema error makes
 // the next write read the columns again.
 func (d *destination) write(ctx context.Context, p *insertPath, fill func([]*tableWriter), report func(insertResult)) error {
-	if err := d.layouts.fit(ctx, p); err != nil {
-		d.layouts.invalidate()
-		return err
+	err := d.layouts.fit(ctx, p)
+	if err == nil {
+		fill(p.tables)
+		err = p.flush(ctx, d.cfg.InsertTimeout, report)
 	}
-	fill(p.tables)
-	err := p.flush(ctx, d.cfg.InsertTimeout, report)
 	if chinsert.IsSchema(err) {
-		d.layouts.invalidate()
+		d.layouts.invalidate(err)
 	}
 	return err
 }

@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 	"google.golang.org/grpc/codes"
 
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chschema"
@@ -130,5 +133,42 @@ func createTables(t *testing.T, endpoint string, cfg *Config, signal string) {
 		if err := conn.Exec(context.Background(), s.SQL); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestDroppedTableKeepsQueuedRows: with acknowledge on_enqueue the callers are gone, so the
+// lane itself keeps a batch the table refuses, logs why, and writes it once the table is
+// back: nothing is dropped.
+func TestDroppedTableKeepsQueuedRows(t *testing.T) {
+	endpoint := chlocal.ForTest(t)
+	cfg := testConfig(t, endpoint)
+	cfg.Acknowledge = AckOnEnqueue
+	cfg.Retry = RetryConfig{MaxAttempts: 2, InitialInterval: 10 * time.Millisecond, MaxInterval: 10 * time.Millisecond}
+	cfg.Breaker = BreakerConfig{FailureThreshold: 2, CoolDown: 100 * time.Millisecond}
+	core, logs := observer.New(zap.WarnLevel)
+	set, tel := settingsWithTelemetry(t)
+	set.Logger = zap.New(core)
+	ctx := context.Background()
+	exp, err := NewFactory().CreateLogs(ctx, set, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startComponent(t, exp)
+	conn := openDB(t, endpoint)
+	if err := conn.Exec(ctx, "DROP TABLE "+quotedTable(cfg.Database, cfg.LogsTableName)); err != nil {
+		t.Fatal(err)
+	}
+	if err := exp.ConsumeLogs(ctx, testLogs()); err != nil {
+		t.Fatal(err) // queued: on_enqueue acknowledges now
+	}
+	// The lane keeps failing on the missing table and says so.
+	require.Eventually(t, func() bool { return logs.FilterMessageSnippet("refuses good rows").Len() > 0 },
+		time.Minute, 10*time.Millisecond, "the schema error was not logged")
+	createTables(t, endpoint, cfg, "logs")
+	// The lane's next probe writes the kept batch.
+	require.Eventually(t, func() bool { return countRows(t, conn, cfg.Database, cfg.LogsTableName) == 2 },
+		time.Minute, 10*time.Millisecond, "the kept rows did not land")
+	if _, err := tel.GetMetric("otelcol_sluice_exporter_rows_dropped"); err == nil {
+		t.Fatal("rows were counted as dropped")
 	}
 }
