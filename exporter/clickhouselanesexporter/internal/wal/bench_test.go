@@ -125,3 +125,79 @@ func BenchmarkOpenRecovers(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAppendWhileDraining is BenchmarkAppend with a drain worker
+// reading 1 MiB at a time and committing every 1 or 16 MiB (so deleting 16
+// MiB segments) at the same time, as in a running lane.
+//
+//	go test -run '^$' -bench AppendWhileDraining -benchtime 5000x ./exporter/clickhouselanesexporter/internal/wal/
+func BenchmarkAppendWhileDraining(b *testing.B) {
+	for _, commitMiB := range []int{1, 16} {
+		for _, writers := range []int{8, 64} {
+			b.Run(fmt.Sprintf("size=8KiB/writers=%d/commit=%dMiB", writers, commitMiB), func(b *testing.B) {
+				benchmarkAppendWhileDraining(b, writers, commitMiB<<20)
+			})
+		}
+	}
+}
+
+func benchmarkAppendWhileDraining(b *testing.B, writers, commitBytes int) {
+	var syncs atomic.Int64
+	l, _ := openLog(b, b.TempDir(), Options{SegmentBytes: 16 << 20, OnSync: func(time.Duration, int) { syncs.Add(1) }})
+	stop := make(chan struct{})
+	var drained sync.WaitGroup
+	drained.Go(func() { drainUntil(b, l, stop, commitBytes) })
+	benchmarkAppends(b, writers, 8<<10, syncs.Load, func(p []byte) error {
+		_, err := l.Append(p)
+		return err
+	})
+	close(stop)
+	drained.Wait()
+}
+
+// drainUntil reads everything appended to l until stop closes, committing
+// every commitBytes read.
+func drainUntil(b *testing.B, l *Log, stop <-chan struct{}, commitBytes int) {
+	var read, committed Index
+	uncommitted := 0
+	for {
+		select {
+		case <-stop:
+			return
+		case <-l.Appended():
+		}
+		for {
+			recs, err := l.Read(read+1, 1<<20)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			if len(recs) == 0 {
+				break
+			}
+			read = recs[len(recs)-1].Index
+			for _, r := range recs {
+				uncommitted += len(r.Payload)
+			}
+			if uncommitted < commitBytes {
+				continue
+			}
+			committed, uncommitted = read, 0
+			if err := l.SaveState(State{Committed: committed}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	}
+}
+
+// BenchmarkSaveState measures saving a lane's cursor durably.
+func BenchmarkSaveState(b *testing.B) {
+	l, _ := openLog(b, b.TempDir(), Options{})
+	appendN(b, l, 0, 1, 10)
+	for b.Loop() {
+		if err := l.SaveState(State{PendingFirst: 1, PendingLast: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

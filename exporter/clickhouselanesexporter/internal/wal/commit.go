@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// SaveState saves s durably and atomically (see writeState), then deletes
+// SaveState saves s durably and atomically (see stateFile), then deletes
 // the segments whose records are all <= s.Committed and releases their
 // bytes from the Budget. The committed cursor never moves back, and never
 // past the last durable record.
@@ -18,7 +18,7 @@ func (l *Log) SaveState(s State) error {
 	if err := l.checkState(s); err != nil {
 		return err
 	}
-	if err := writeState(l.dir, s, l.opts.Sync); err != nil {
+	if err := l.stateFile.save(s); err != nil {
 		return fmt.Errorf("save log state: %w", err)
 	}
 

@@ -121,12 +121,32 @@ func TestDamagedStateFileReplaysEverything(t *testing.T) {
 	dir := t.TempDir()
 	l, _ := openLog(t, dir, Options{Sync: SyncNever})
 	appendN(t, l, 0, 3, 10)
-	require.NoError(t, l.SaveState(State{Committed: 2}))
+	require.NoError(t, l.SaveState(State{Committed: 2})) // sequence 1, slot 1
 	require.NoError(t, l.Close())
-	flipByte(t, filepath.Join(dir, stateFileName), 10)
+	flipByte(t, filepath.Join(dir, stateFileName), stateSlotSize+20)
 
-	_, rec := openLog(t, dir, Options{Sync: SyncNever})
+	l, rec := openLog(t, dir, Options{Sync: SyncNever})
 	assert.Equal(t, Recovery{Records: 3, StateDamaged: true}, rec)
+	require.NoError(t, l.SaveState(State{Committed: 1}), "the state file is usable again")
+}
+
+func TestAStateSaveCutOffByACrashLeavesThePreviousState(t *testing.T) {
+	dir := t.TempDir()
+	l, _ := openLog(t, dir, Options{Sync: SyncNever})
+	appendN(t, l, 0, 5, 10)
+	require.NoError(t, l.SaveState(State{Committed: 1, PendingFirst: 2, PendingLast: 3})) // slot 1
+	require.NoError(t, l.SaveState(State{Committed: 3}))                                  // slot 0
+	require.NoError(t, l.SaveState(State{Committed: 3, PendingFirst: 4, PendingLast: 5})) // slot 1
+	require.NoError(t, l.Close())
+	flipByte(t, filepath.Join(dir, stateFileName), stateSlotSize+30) // the newest, torn
+
+	l, rec := openLog(t, dir, Options{Sync: SyncNever})
+	assert.Equal(t, Recovery{Records: 2, State: State{Committed: 3}}, rec)
+	// The next save goes on from the surviving slot's sequence.
+	require.NoError(t, l.SaveState(State{Committed: 4}))
+	require.NoError(t, l.Close())
+	_, rec = openLog(t, dir, Options{Sync: SyncNever})
+	assert.Equal(t, State{Committed: 4}, rec.State)
 }
 
 func flipByte(t *testing.T, path string, off int64) {

@@ -72,17 +72,19 @@
 //     for one drain worker; after a receive, Read until nothing is left.
 //   - Close releases the log's bytes from the Budget (Open charges them).
 //   - SaveState refuses a committed cursor that moves back or past the last
-//     record.
+//     record. It is atomic, but not by write-temp-and-rename: STATE has two
+//     slots written in turn (3-6x faster here, and it works on a full disk).
 //
 // # Layout on disk
 //
 // A log directory holds segment files named after the index of their first
-// record (00000000000000000001.seg) and STATE, the lane's cursor (36 bytes
-// with its own CRC-32C, replaced by write-temp, fsync, rename, fsync-dir).
-// The temporary file, STATE.tmp, is kept as a spare of one block and
-// overwritten in place, so a lane can save its cursor, and so delete
-// segments, on a disk with no free block left. The exporter's root holds
-// LOCK (flock; Open does not lock) and one directory per lane.
+// record (00000000000000000001.seg) and STATE, the lane's cursor: two 4 KiB
+// slots overwritten in turn, each with a sequence number and its own
+// CRC-32C, so a save is one in-place write and one fsync, a save cut off by
+// a crash leaves the previous one, and saving needs no free block (a lane
+// commits, and so deletes segments, on a full disk). See state.go. The
+// exporter's root holds LOCK (flock; Open does not lock) and one directory
+// per lane.
 //
 // # Who calls what
 //

@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -84,7 +85,8 @@ type Log struct {
 	opts     Options
 	appended chan struct{}
 
-	stateMu sync.Mutex // serializes SaveState
+	stateMu   sync.Mutex // serializes SaveState; taken before mu
+	stateFile *stateFile
 
 	mu          sync.Mutex
 	cond        sync.Cond // on mu: a batch finished or flushing ended
@@ -132,10 +134,9 @@ func Open(dir string, o Options) (*Log, Recovery, error) {
 		knownDamage: map[damageAt]struct{}{},
 	}
 	l.cond.L = &l.mu
-	prepareSpareState(dir)
 	rec, err := l.recover()
 	if err != nil {
-		l.closeActive()
+		_ = l.closeFiles()
 		return nil, Recovery{}, err
 	}
 	return l, rec, nil
@@ -168,6 +169,8 @@ func (l *Log) Stats() Stats {
 // log's bytes from the Budget (a later Open charges them again). Appends
 // after Close fail with ErrClosed. Close is idempotent.
 func (l *Log) Close() error {
+	l.stateMu.Lock() // no SaveState in progress
+	defer l.stateMu.Unlock()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -183,7 +186,15 @@ func (l *Log) Close() error {
 	}
 	l.opts.Budget.release(l.bytes)
 	l.bytes = 0
-	return l.closeActive()
+	return l.closeFiles()
+}
+
+func (l *Log) closeFiles() error {
+	var err error
+	if l.stateFile != nil {
+		err = l.stateFile.close()
+	}
+	return errors.Join(err, l.closeActive())
 }
 
 func (l *Log) closeActive() error {

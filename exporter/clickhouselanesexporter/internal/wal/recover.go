@@ -13,13 +13,14 @@ import (
 // truncates a torn tail, and deletes segments already committed.
 func (l *Log) recover() (Recovery, error) {
 	var rec Recovery
-	state, err := readState(l.dir)
+	sf, state, err := openStateFile(l.dir, l.opts.Sync)
 	if errors.Is(err, errStateDamaged) {
 		rec.StateDamaged, err = true, nil
 	}
 	if err != nil {
 		return rec, err
 	}
+	l.stateFile = sf
 	rec.State, l.state = state, state
 	segs, err := listSegments(l.dir)
 	if err != nil {
