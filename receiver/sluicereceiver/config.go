@@ -16,6 +16,9 @@ import (
 type Config struct {
 	Protocols Protocols       `mapstructure:"protocols"`
 	Admission AdmissionConfig `mapstructure:"admission"`
+	// ShutdownTimeout bounds how long Shutdown waits for requests in flight before it closes
+	// their connections.
+	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
 }
 
 // Protocols selects the transports; at least one must be enabled.
@@ -85,6 +88,9 @@ func (c *Config) Validate() error {
 	}
 	if a.MaxWait < 0 {
 		errs = append(errs, fmt.Errorf("admission.max_wait must not be negative, found %s", a.MaxWait))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("shutdown_timeout must be positive, found %s", c.ShutdownTimeout))
 	}
 	if a.RetryAfter < time.Second || a.RetryAfter%time.Second != 0 {
 		errs = append(errs, fmt.Errorf("admission.retry_after must be whole seconds and at least 1s, found %s", a.RetryAfter))

@@ -58,6 +58,7 @@ func TestLoadConfig(t *testing.T) {
 		RetryAfter:          3 * time.Second,
 		Tenant:              TenantConfig{MetadataKey: "X-Scope-OrgID", MaxShare: 0.25, MaxTenants: 50},
 	}
+	custom.ShutdownTimeout = 2 * time.Second
 
 	grpcOnly := createDefaultConfig().(*Config)
 	grpcOnly.Protocols.GRPC.GetOrInsertDefault()
@@ -92,6 +93,7 @@ func TestInvalidConfigs(t *testing.T) {
 		{"tenant_cap_zero", "admission.tenant.max_tenants must be at least 1, found 0"},
 		{"relative_path", `protocols.http.traces_url_path must start with /, found "v1/traces"`},
 		{"same_paths", "protocols.http paths must differ"},
+		{"shutdown_timeout_zero", "shutdown_timeout must be positive, found 0s"},
 		{"body_read_timeout_zero", "protocols.http.body_read_timeout must be positive, found 0s"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

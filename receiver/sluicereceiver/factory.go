@@ -56,6 +56,7 @@ func createDefaultConfig() component.Config {
 			RetryAfter:          time.Second,
 			Tenant:              TenantConfig{MaxShare: 1, MaxTenants: 100},
 		},
+		ShutdownTimeout: 5 * time.Second,
 	}
 }
 

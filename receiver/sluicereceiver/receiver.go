@@ -112,19 +112,46 @@ func (r *otlpReceiver) Start(ctx context.Context, host component.Host) error {
 	return nil
 }
 
-// Shutdown stops accepting, waits for requests in flight (bounded by ctx for HTTP) and for
-// the serving goroutines. It is safe without Start.
+// Shutdown stops both servers at once. Each stops accepting and lets requests in flight
+// finish for up to shutdown_timeout (less if ctx ends sooner); past it gRPC is stopped and
+// HTTP closed, which cancels the requests' contexts and drops their connections. Shutdown
+// then returns without waiting for handlers that ignore their context: a hung pipeline must
+// not hang the collector. It is safe without Start.
 func (r *otlpReceiver) Shutdown(ctx context.Context) error {
-	var err error
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.ShutdownTimeout)
+	defer cancel()
+	var stopping sync.WaitGroup
 	if r.httpServer != nil {
-		err = r.httpServer.Shutdown(ctx)
+		stopping.Go(func() {
+			if r.httpServer.Shutdown(ctx) != nil {
+				r.settings.Logger.Warn("HTTP requests still in flight after shutdown_timeout; closing their connections")
+				_ = r.httpServer.Close()
+			}
+		})
 	}
 	if r.grpcServer != nil {
-		r.grpcServer.GracefulStop()
+		stopping.Go(func() { r.stopGRPC(ctx) })
 	}
+	stopping.Wait()
 	r.serving.Wait()
 	r.telemetry.Shutdown()
-	return err
+	return nil
+}
+
+// stopGRPC stops gracefully, or forcibly once ctx ends. After Stop, GracefulStop may still
+// wait in the background for handlers that ignore their context; nothing waits for it.
+func (r *otlpReceiver) stopGRPC(ctx context.Context) {
+	graceful := make(chan struct{})
+	go func() {
+		r.grpcServer.GracefulStop()
+		close(graceful)
+	}()
+	select {
+	case <-graceful:
+	case <-ctx.Done():
+		r.settings.Logger.Warn("gRPC requests still in flight after shutdown_timeout; stopping the server")
+		r.grpcServer.Stop()
+	}
 }
 
 // serve runs a server's accept loop in an owned goroutine; a failure is reported to the host.
