@@ -279,3 +279,17 @@ func TestTimestampPrecisionOfTheTable(t *testing.T) {
 		t.Fatalf("stored %d ms, want 1764000000000 (the record's time)", ms)
 	}
 }
+
+// TestUnreachableServerDoesNotFailStart: with create_schema off, a ClickHouse that cannot be
+// reached at start is not a start error (it may come up later); the columns are read on the
+// first insert.
+func TestUnreachableServerDoesNotFailStart(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Endpoint = "tcp://127.0.0.1:1" // refuses at once
+	cfg.CreateSchema = false
+	exp, err := NewFactory().CreateLogs(context.Background(), nopSettings(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startComponent(t, exp)
+}

@@ -184,9 +184,17 @@ func (d *destination) write(ctx context.Context, p *insertPath, fill func([]*tab
 
 // readColumns reads the tables' columns at start, so a table that cannot be written (absent,
 // or without a required column) fails start with a clear error instead of every insert. It is
-// an insert of nothing: empty blocks are not sent.
+// an insert of nothing: empty blocks are not sent. A server that cannot be reached does not
+// fail start (create_schema would have, already): the first insert reads the columns.
 func (d *destination) readColumns(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, schemaTimeout)
+	defer cancel()
 	err := d.insert(ctx, func([]*tableWriter) {}, func(insertResult) {})
+	if err != nil && !chinsert.IsSchema(err) {
+		d.layouts.logger.Warn("Could not read the ClickHouse tables' columns at start; the first insert will",
+			zap.String("destination", d.name), zap.Error(err))
+		return nil
+	}
 	if se, ok := errors.AsType[*chinsert.SchemaError](err); ok {
 		err = se.Err // no rows are waiting yet: the hint about kept rows would mislead
 	}
