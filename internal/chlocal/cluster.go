@@ -25,6 +25,8 @@ type ClusterOptions struct {
 	// query of every client, e.g. "distributed_foreground_insert": "1" to
 	// make a Distributed INSERT return only once the shards have the rows.
 	Settings map[string]string
+	// ZooKeeper, host:port, lets the nodes create ReplicatedMergeTree tables (see ZooKeeper).
+	ZooKeeper string
 }
 
 // Cluster is a set of embedded servers that know each other as the shards of
@@ -122,6 +124,13 @@ func writeNodeConfig(dir string, opts ClusterOptions, i int, tcpPorts []int) err
 		fmt.Fprintf(&b, "      <shard><replica><host>127.0.0.1</host><port>%d</port></replica></shard>\n", port)
 	}
 	fmt.Fprintf(&b, "    </%s>\n  </remote_servers>\n", opts.Name)
+	if opts.ZooKeeper != "" {
+		host, port, err := net.SplitHostPort(opts.ZooKeeper)
+		if err != nil {
+			return fmt.Errorf("chlocal: ClusterOptions.ZooKeeper: %w", err)
+		}
+		fmt.Fprintf(&b, "  <zookeeper><node><host>%s</host><port>%s</port></node></zookeeper>\n", host, port)
+	}
 	fmt.Fprintf(&b, "  <macros><cluster>%s</cluster><shard>%d</shard><replica>node%d</replica></macros>\n", opts.Name, i+1, i+1)
 	b.WriteString("  <profiles>\n    <default>\n")
 	for k, v := range opts.Settings {

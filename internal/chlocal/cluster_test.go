@@ -86,3 +86,26 @@ func TestClusterNodeKilledAndRestarted(t *testing.T) {
 	require.NoError(t, first.QueryRow(ctx, "SELECT count() FROM t_all").Scan(&total))
 	require.Equal(t, uint64(100), total)
 }
+
+// TestClusterWithZooKeeper: the nodes of a cluster given a ZooKeeper can create replicated
+// tables there (without one, CREATE fails), which stay read-only (no interserver listener).
+func TestClusterWithZooKeeper(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	zk := StartZooKeeperForTest(t)
+	c := StartClusterForTest(t, ClusterOptions{Nodes: 1, ZooKeeper: zk.Addr()})
+	conn := openT(t, ctx, c.Endpoints()[0])
+	require.NoError(t, conn.Exec(ctx, "CREATE TABLE r (x UInt64) ENGINE = ReplicatedMergeTree('/t/{shard}/r', '{replica}') ORDER BY x"))
+	var path string
+	var readOnly uint8
+	require.NoError(t, conn.QueryRow(ctx, "SELECT zookeeper_path, is_readonly FROM system.replicas WHERE table = 'r'").Scan(&path, &readOnly))
+	require.Equal(t, "/t/1/r", path, "the node's macros name its shard")
+	require.Equal(t, uint8(1), readOnly)
+}
+
+func TestZooKeeperMissing(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	_, err := StartZooKeeper(context.Background(), t.TempDir())
+	require.ErrorIs(t, err, ErrNoZooKeeper)
+	require.ErrorContains(t, err, "apt-get install zookeeper")
+}

@@ -2,6 +2,7 @@ package chlocal
 
 import (
 	"context"
+	"errors"
 	"os"
 	"testing"
 	"time"
@@ -81,4 +82,21 @@ func StartClusterForTest(t testing.TB, opts ClusterOptions) *Cluster {
 		}
 	})
 	return c
+}
+
+// StartZooKeeperForTest starts ZooKeeper for the test, or skips it when ZooKeeper is not
+// installed: the tests that need it are extra checks, not something every machine can run.
+func StartZooKeeperForTest(t testing.TB) *ZooKeeper {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), DefaultStartTimeout)
+	defer cancel()
+	z, err := StartZooKeeper(ctx, t.TempDir())
+	if errors.Is(err, ErrNoZooKeeper) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(z.Stop)
+	return z
 }
