@@ -119,7 +119,10 @@ func SluiceConfig(g Gateway) string {
 		if g.WALDirectory != "" {
 			fmt.Fprintf(&b, "    wal:\n      directory: %s\n", g.WALDirectory)
 			if g.WALMaxBytes > 0 {
-				fmt.Fprintf(&b, "      max_bytes: %d\n", g.WALMaxBytes)
+				// One lane may use the whole budget; segments small enough that committing
+				// frees the budget in steps.
+				fmt.Fprintf(&b, "      max_bytes: %d\n      max_lane_bytes: %d\n      segment_bytes: %d\n",
+					g.WALMaxBytes, g.WALMaxBytes, min(64<<20, g.WALMaxBytes/8))
 			}
 		}
 		b.WriteString("    lanes:\n")

@@ -221,6 +221,8 @@ func TestBenchConfigsValidate(t *testing.T) {
 		"gateway-lanes-tenants": loadbench.SluiceConfig(loadbench.Gateway{Ports: p, Endpoint: "tcp://127.0.0.1:9000", Database: "d",
 			MaxInflightRequests: 8, MaxInflightBytes: 64 << 20, TenantKey: "X-Scope-OrgID", TenantShare: 0.5,
 			Lanes: true, MemoryBudget: 128 << 20, Acknowledge: "on_insert", FlushRows: 2000, FlushInterval: 200 * time.Millisecond}),
+		"gateway-wal": loadbench.SluiceConfig(loadbench.Gateway{Ports: p, Endpoint: "tcp://127.0.0.1:9000", Database: "d",
+			Lanes: true, Acknowledge: "on_wal", WALDirectory: "/tmp/sluice-wal", WALMaxBytes: 1 << 30}),
 		"agent": loadbench.AgentConfig(p, "127.0.0.1:14317", 1000, 10),
 	}
 	for name, cfg := range configs {
