@@ -1,8 +1,11 @@
 package clickhouselanesexporter
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -279,4 +282,38 @@ func metricByLane(tel *componenttest.Telemetry, name string) map[string]int64 {
 		sums[v.AsString()] += dp.Value
 	}
 	return sums
+}
+
+// TestOnWALDamagedRecordsAreSkippedAndCounted: a log whose middle record is damaged and whose
+// tail is torn (a crash in the middle of a write) still opens: the start succeeds, the good
+// records are inserted, the damaged one is counted and skipped, the torn tail is cut and
+// counted.
+func TestOnWALDamagedRecordsAreSkippedAndCounted(t *testing.T) {
+	endpoint := chlocal.ForTest(t)
+	cfg := walTestConfig(t, endpoint)
+	dead := *cfg
+	dead.Endpoint, dead.DrainTimeout = "tcp://127.0.0.1:1", 50*time.Millisecond
+	set, tel := settingsWithTelemetry(t)
+	first := newWALLogsExporter(t, set, &dead)
+	for i := range 5 {
+		require.NoError(t, first.ConsumeLogs(context.Background(), uniqueLogs(fmt.Sprint("record ", i), 10)))
+	}
+	require.NoError(t, first.Shutdown(context.Background()))
+
+	segments, err := filepath.Glob(filepath.Join(cfg.WAL.Directory, "logs", "logs", "*.seg"))
+	require.NoError(t, err)
+	require.Len(t, segments, 1)
+	data, err := os.ReadFile(segments[0])
+	require.NoError(t, err)
+	at := bytes.Index(data, []byte("record 2 row 5"))
+	require.Positive(t, at, "the record's body is in the segment")
+	data[at] ^= 0xff           // a flipped byte in the middle record
+	data = data[:len(data)-10] // and the last record torn
+	require.NoError(t, os.WriteFile(segments[0], data, 0o644))
+
+	second := newWALLogsExporter(t, set, cfg)
+	defer func() { require.NoError(t, second.Shutdown(context.Background())) }()
+	requireLands(t, endpoint, cfg, 30) // records 0, 1 and 3
+	assert.Equal(t, int64(1), metricByLane(tel, "otelcol_sluice_exporter_wal_records_damaged")["logs"])
+	assert.Positive(t, metricByLane(tel, "otelcol_sluice_exporter_wal_tail_truncated")["logs"])
 }
