@@ -71,6 +71,7 @@ func createTraces(_ context.Context, set receiver.Settings, cfg component.Config
 		return nil, err
 	}
 	e.value.traces = newTracesSignal(e.value, next)
+	e.value.refusals.useFor("traces", set.Logger)
 	return e, nil
 }
 
@@ -80,6 +81,7 @@ func createMetrics(_ context.Context, set receiver.Settings, cfg component.Confi
 		return nil, err
 	}
 	e.value.metrics = newMetricsSignal(e.value, next)
+	e.value.refusals.useFor("metrics", set.Logger)
 	return e, nil
 }
 
@@ -89,5 +91,6 @@ func createLogs(_ context.Context, set receiver.Settings, cfg component.Config, 
 		return nil, err
 	}
 	e.value.logs = newLogsSignal(e.value, next)
+	e.value.refusals.useFor("logs", set.Logger)
 	return e, nil
 }

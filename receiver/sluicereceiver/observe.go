@@ -33,6 +33,9 @@ func (r *otlpReceiver) finish(ctx context.Context, sig, transport string, start 
 type refusalLog struct {
 	logger   *zap.Logger
 	interval time.Duration
+	// bySignal holds each signal's own logger (the collector gives each its otelcol.signal),
+	// set by the factory before Start and only read after.
+	bySignal map[string]*zap.Logger
 
 	mu         sync.Mutex
 	last       map[backpressure.Reason]time.Time // guarded by mu
@@ -43,10 +46,14 @@ func newRefusalLog(logger *zap.Logger) *refusalLog {
 	return &refusalLog{
 		logger:     logger,
 		interval:   time.Second,
+		bySignal:   make(map[string]*zap.Logger),
 		last:       make(map[backpressure.Reason]time.Time),
 		suppressed: make(map[backpressure.Reason]int),
 	}
 }
+
+// useFor makes sig's refusals log through logger; call it before the receiver starts.
+func (l *refusalLog) useFor(sig string, logger *zap.Logger) { l.bySignal[sig] = logger }
 
 func (l *refusalLog) log(out backpressure.Response, sig, transport string) {
 	now := time.Now()
@@ -60,8 +67,12 @@ func (l *refusalLog) log(out backpressure.Response, sig, transport string) {
 	skipped := l.suppressed[out.Reason]
 	l.suppressed[out.Reason] = 0
 	l.mu.Unlock()
+	logger := l.logger
+	if own, ok := l.bySignal[sig]; ok {
+		logger = own
+	}
 	// Logged outside the lock: the logger may block on its sink.
-	l.logger.Warn("request refused",
+	logger.Warn("request refused",
 		zap.String("reason", string(out.Reason)), zap.Int("status", out.HTTPStatus),
 		zap.String("signal", sig), zap.String("transport", transport),
 		zap.String("message", out.Message), zap.Int("suppressed_since_last", skipped))

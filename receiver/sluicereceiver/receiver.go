@@ -44,6 +44,7 @@ type otlpReceiver struct {
 }
 
 func newReceiver(cfg *Config, set receiver.Settings) (*otlpReceiver, error) {
+	set.TelemetrySettings = withoutSignal(set.TelemetrySettings)
 	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
 		return nil, err
