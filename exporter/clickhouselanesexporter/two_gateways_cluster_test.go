@@ -213,17 +213,19 @@ func BenchmarkGatewaysOnCluster(b *testing.B) {
 			transport := http.DefaultTransport.(*http.Transport).Clone()
 			defer transport.CloseIdleConnections()
 			client := &http.Client{Transport: transport, Timeout: time.Minute}
-			var next atomic.Uint64
+			var next, refused atomic.Uint64
 			b.SetParallelism(4)
 			b.ResetTimer()
 			start := time.Now()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					for !postLogs(context.Background(), client, urls[next.Add(1)%uint64(len(urls))], body) {
+						refused.Add(1)
 					}
 				}
 			})
 			b.ReportMetric(float64(b.N*rowsPer)/time.Since(start).Seconds(), "rows/s")
+			b.ReportMetric(float64(refused.Load())/float64(b.N), "refusals/op")
 		})
 	}
 }
