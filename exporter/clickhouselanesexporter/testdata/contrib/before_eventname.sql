@@ -1,5 +1,5 @@
--- Tables as contrib clickhouseexporter releases of about v0.100-v0.120 created them, before
--- EventName and before the logs rework: logs have TimestampTime (DEFAULT toDateTime(Timestamp))
+-- Tables as older contrib clickhouseexporter releases created them, before EventName and
+-- before the logs rework: logs have TimestampTime (DEFAULT toDateTime(Timestamp))
 -- and PARTITION BY toDate(TimestampTime), metric times are DateTime64(9), and the contrib
 -- exporter of that time wrote through database/sql (internal/*_metrics.go, exporter_logs.go,
 -- exporter_traces.go). No TTL, MergeTree. {database} is replaced by the test.
