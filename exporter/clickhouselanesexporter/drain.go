@@ -218,8 +218,9 @@ func (l *aLane[T]) insertBatch(ctx context.Context, b logBatch[T]) bool {
 }
 
 // writeLogBatch inserts items; a batch of a single-table signal that ClickHouse rejects for
-// its data is retried request by request, so one bad request is dropped alone. Transient
-// failures are retried until ctx ends (insert holds the batch with on_wal); false then.
+// its data is split until the bad requests are alone (isolate), and only they are dropped.
+// Transient failures are retried until ctx ends (insert holds the batch with on_wal); false
+// then: the batch stays pending and is resent whole (its committed parts deduplicated).
 func (l *aLane[T]) writeLogBatch(ctx context.Context, items []lane.Item[T]) bool {
 	report := l.record
 	if l.isolatable(items) {
@@ -234,12 +235,8 @@ func (l *aLane[T]) writeLogBatch(ctx context.Context, items []lane.Item[T]) bool
 	case !l.isolatable(items):
 		return true // rejected for good: counted as dropped by record
 	}
-	for i := range items {
-		if l.insert(ctx, items[i:i+1], l.record) != nil && ctx.Err() != nil {
-			return false
-		}
-	}
-	return true
+	l.isolate(ctx, items, func([]lane.Item[T], error) {})
+	return ctx.Err() == nil
 }
 
 var errUnknownRecord = errors.New("not a record this exporter writes (unknown format tag)")

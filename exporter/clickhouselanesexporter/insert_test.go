@@ -242,4 +242,7 @@ func TestOneBadRequestFailsAlone(t *testing.T) {
 	if n := m.Data.(metricdata.Histogram[float64]).DataPoints[0].Count; n != 3 {
 		t.Fatalf("%d insert attempts, want 3: the rejected batch, then one per request", n)
 	}
+	if n := sumByAttribute(t, tel, "otelcol_sluice_exporter_isolation_inserts", "lane")["logs"]; n != 2 {
+		t.Fatalf("%d isolation inserts counted, want 2", n)
+	}
 }

@@ -114,7 +114,7 @@ func (l *aLane[T]) run(ctx context.Context) {
 }
 
 // write inserts a batch and completes its items. A traces or logs batch ClickHouse rejects
-// for its data is retried request by request (see insertOneByOne).
+// for its data is split until the bad requests are alone (see isolate).
 func (l *aLane[T]) write(ctx context.Context, batch []lane.Item[T]) {
 	if !l.isolatable(batch) {
 		l.complete(ctx, batch, l.insert(ctx, batch, l.record))
@@ -125,24 +125,36 @@ func (l *aLane[T]) write(ctx context.Context, batch []lane.Item[T]) {
 		l.complete(ctx, batch, err)
 		return
 	}
-	l.insertOneByOne(ctx, batch)
+	l.isolate(ctx, batch, func(items []lane.Item[T], err error) { l.complete(ctx, items, err) })
 }
 
-// isolatable reports whether a rejected batch can be retried request by request: it holds
-// several requests, and the signal writes one table, so nothing of the batch was committed
-// when ClickHouse rejected its block. (Metrics write five tables, some of which may have
-// taken their rows; resending those would duplicate them.)
+// isolatable reports whether a rejected batch can be retried in parts: it holds several
+// requests, and the signal writes one table, so nothing of the batch was committed when
+// ClickHouse rejected its block. (Metrics write five tables, some of which may have taken
+// their rows; resending those would duplicate them.)
 func (l *aLane[T]) isolatable(batch []lane.Item[T]) bool {
 	return len(batch) > 1 && l.e.sig.singleTable
 }
 
-// insertOneByOne retries a batch ClickHouse rejected for its data, one request at a time, so
-// one bad request fails alone instead of taking its batch-mates with it. Each request is
-// completed with its own outcome.
-func (l *aLane[T]) insertOneByOne(ctx context.Context, batch []lane.Item[T]) {
-	for i := range batch {
-		one := batch[i : i+1]
-		l.complete(ctx, one, l.insert(ctx, one, l.record))
+// isolate inserts the two halves of a batch ClickHouse rejected for its data, and splits
+// again each half rejected again, so one bad request costs about 2·log2(n) inserts instead
+// of one per request, and fails alone; its batch-mates are committed. settled is called
+// once for every piece with its outcome (a single request's rejection, a half's commit, or
+// a transient failure, which ends the splitting of that half). The inserts are counted.
+func (l *aLane[T]) isolate(ctx context.Context, batch []lane.Item[T], settled func([]lane.Item[T], error)) {
+	mid := len(batch) / 2
+	for _, half := range [][]lane.Item[T]{batch[:mid], batch[mid:]} {
+		report := l.recordUnlessRejected
+		if len(half) == 1 {
+			report = l.record // the request alone: a rejection now drops it
+		}
+		err := l.insert(ctx, half, report)
+		l.e.tel.isolationInsert(l)
+		if len(half) == 1 || !consumererror.IsPermanent(err) {
+			settled(half, err)
+			continue
+		}
+		l.isolate(ctx, half, settled)
 	}
 }
 

@@ -122,6 +122,11 @@ func (t *telemetry[T]) inserted(l *aLane[T], r insertResult) {
 		zap.Int("rows", r.rows), zap.Error(r.err))
 }
 
+// isolationInsert counts one insert made to isolate a rejected request.
+func (t *telemetry[T]) isolationInsert(l *aLane[T]) {
+	t.tb.SluiceExporterIsolationInserts.Add(context.Background(), 1, t.laneAttrs(l))
+}
+
 // synced records one write-ahead log write+fsync.
 func (t *telemetry[T]) synced(l *aLane[T], d time.Duration) {
 	t.tb.SluiceExporterWalSyncDuration.Record(context.Background(), d.Seconds(), t.laneAttrs(l))

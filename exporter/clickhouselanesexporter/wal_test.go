@@ -317,3 +317,28 @@ func TestOnWALDamagedRecordsAreSkippedAndCounted(t *testing.T) {
 	assert.Equal(t, int64(1), metricByLane(tel, "otelcol_sluice_exporter_wal_records_damaged")["logs"])
 	assert.Positive(t, metricByLane(tel, "otelcol_sluice_exporter_wal_tail_truncated")["logs"])
 }
+
+// TestOnWALBadRequestIsIsolatedByHalving: a batch of 8 requests, one of which violates a
+// constraint, is split in halves until the bad request is alone: 6 inserts (4+4, 2+2, 1+1)
+// instead of 8, the 7 good requests committed, the bad one's rows counted as dropped, and the
+// log moves on.
+func TestOnWALBadRequestIsIsolatedByHalving(t *testing.T) {
+	endpoint := chlocal.ForTest(t)
+	cfg := walTestConfig(t, endpoint)
+	cfg.Lanes.FlushRows, cfg.Lanes.FlushInterval = 40, time.Hour // one batch of all 8 requests
+	exp, tel := startLogsExporter(t, cfg)
+	require.NoError(t, openDB(t, endpoint).Exec(context.Background(), "ALTER TABLE "+
+		quotedTable(cfg.Database, cfg.LogsTableName)+" ADD CONSTRAINT no_poison CHECK Body != 'poison'"))
+	for i := range 8 {
+		ld := uniqueLogs(fmt.Sprint("request ", i), 5)
+		if i == 5 {
+			ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(2).Body().SetStr("poison")
+		}
+		require.NoError(t, exp.ConsumeLogs(context.Background(), ld))
+	}
+	require.Eventually(t, func() bool { return metricByLane(tel, "otelcol_sluice_exporter_isolation_inserts")["logs"] >= 6 },
+		time.Minute, 10*time.Millisecond)
+	requireLands(t, endpoint, cfg, 35)
+	assert.Equal(t, int64(5), metricByLane(tel, "otelcol_sluice_exporter_rows_dropped")["logs"])
+	assert.Equal(t, int64(6), metricByLane(tel, "otelcol_sluice_exporter_isolation_inserts")["logs"])
+}

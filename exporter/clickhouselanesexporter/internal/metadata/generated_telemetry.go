@@ -32,6 +32,7 @@ type TelemetryBuilder struct {
 	SluiceExporterBreakerTransitions metric.Int64Counter
 	SluiceExporterBytesInserted      metric.Int64Counter
 	SluiceExporterInsertDuration     metric.Float64Histogram
+	SluiceExporterIsolationInserts   metric.Int64Counter
 	SluiceExporterLanesActive        metric.Int64ObservableUpDownCounter
 	SluiceExporterLanesOverflow      metric.Int64Counter
 	SluiceExporterMemoryBudgetLimit  metric.Int64ObservableUpDownCounter
@@ -257,6 +258,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		metric.WithDescription("Duration of one insert attempt into one table. [Alpha]"),
 		metric.WithUnit("s"),
 		metric.WithExplicitBucketBoundaries([]float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}...),
+	)
+	errs = errors.Join(errs, err)
+	builder.SluiceExporterIsolationInserts, err = builder.meter.Int64Counter(
+		"otelcol_sluice_exporter_isolation_inserts",
+		metric.WithDescription("Inserts made to isolate the requests ClickHouse rejected for their data (a rejected traces or logs batch is split in halves until the bad requests are alone). [Alpha]"),
+		metric.WithUnit("{insert}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.SluiceExporterLanesActive, err = builder.meter.Int64ObservableUpDownCounter(

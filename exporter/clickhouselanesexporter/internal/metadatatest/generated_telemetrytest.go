@@ -82,6 +82,22 @@ func AssertEqualSluiceExporterInsertDuration(t *testing.T, tt *componenttest.Tel
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
+func AssertEqualSluiceExporterIsolationInserts(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_sluice_exporter_isolation_inserts",
+		Description: "Inserts made to isolate the requests ClickHouse rejected for their data (a rejected traces or logs batch is split in halves until the bad requests are alone). [Alpha]",
+		Unit:        "{insert}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_sluice_exporter_isolation_inserts")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
 func AssertEqualSluiceExporterLanesActive(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_sluice_exporter_lanes_active",
