@@ -52,9 +52,13 @@ func (t *tableWriter) fit(columns map[string]string) (missing, computed []string
 		return nil, nil, &chinsert.SchemaError{Table: t.name, Err: fmt.Errorf("table %s does not exist", t.quoted)}
 	}
 	for _, c := range chcol.Required(t.block) {
-		if kind, ok := columns[c]; !ok || kind != "" {
+		switch kind, ok := columns[c]; {
+		case !ok:
 			return nil, nil, &chinsert.SchemaError{Table: t.name, Err: fmt.Errorf(
 				"table %s has no column %s to write (the exporter cannot write rows without it)", t.quoted, c)}
+		case kind != "":
+			return nil, nil, &chinsert.SchemaError{Table: t.name, Err: fmt.Errorf(
+				"table %s computes column %s itself (%s), so the rows' own values cannot be written", t.quoted, c, kind)}
 		}
 	}
 	input, missing, computed := chcol.Fit(t.block.Input(), columns)

@@ -210,6 +210,14 @@ func TestRequiredColumnMissingFailsStart(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no column Timestamp") {
 		t.Fatalf("want a start error naming the missing Timestamp column, got %v", err)
 	}
+	if err := conn.Exec(ctx, "ALTER TABLE "+quotedTable(cfg.Database, cfg.LogsTableName)+
+		" ADD COLUMN Timestamp DateTime64(9) DEFAULT now64(9)"); err != nil {
+		t.Fatal(err)
+	}
+	err = start(logs)
+	if err == nil || !strings.Contains(err.Error(), "computes column Timestamp itself (DEFAULT)") {
+		t.Fatalf("want a start error saying the table computes Timestamp, got %v", err)
+	}
 }
 
 // TestColumnDroppedUnderRunningExporter: a column dropped from a table the exporter is writing
