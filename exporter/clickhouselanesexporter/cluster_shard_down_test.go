@@ -2,13 +2,10 @@ package clickhouselanesexporter
 
 import (
 	"context"
-	"fmt"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
 )
@@ -51,40 +48,12 @@ func shardDownWhileWriting(t *testing.T, freeze bool) {
 		return err
 	}
 
-	const clients, requests, rowsPer = 4, 25, 20
-	var acknowledged atomic.Int64
 	refused := make(chan struct{}, 1)
-	halfway := make(chan struct{})
-	var halfwayOnce sync.Once
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	var wg sync.WaitGroup
-	for cl := range clients {
-		wg.Go(func() {
-			for r := range requests {
-				ld := plog.NewLogs()
-				lr := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
-				for i := range rowsPer {
-					rec := lr.AppendEmpty()
-					rec.SetTimestamp(1_764_000_000_000_000_000)
-					rec.Body().SetStr(fmt.Sprintf("client %d request %d row %d", cl, r, i))
-				}
-				if err := sendUntilAccepted(ctx, consume, ld, refused); err != nil {
-					t.Errorf("client %d: %v", cl, err)
-					return
-				}
-				if acknowledged.Add(rowsPer) >= clients*requests*rowsPer/3 {
-					halfwayOnce.Do(func() { close(halfway) })
-				}
-			}
-		})
-	}
-
-	select {
-	case <-halfway:
-	case <-ctx.Done():
-		t.Fatal("clients never got a third of the way")
-	}
+	wait := streamLogs(t, ctx, func(ctx context.Context, _ int, ld plog.Logs) error {
+		return sendUntilAccepted(ctx, consume, ld, refused)
+	})
 	shard2 := c.Nodes()[1]
 	if freeze {
 		require.NoError(t, shard2.Pause())
@@ -107,18 +76,16 @@ func shardDownWhileWriting(t *testing.T, freeze bool) {
 			quotedTable(cfg.Database, cfg.LogsTableName)).Scan(&n), "a read with a shard down answered %d rows", n)
 		require.NoError(t, shard2.Restart(context.Background()))
 	}
-	wg.Wait()
+	acknowledged := wait()
 	if msg := firstRefusal.Load(); msg != nil {
 		t.Logf("while shard 2 was down the gateway answered: %s", *msg)
 	} else {
 		t.Log("no request was refused: callers waited while the lane settled the interrupted insert")
 	}
 
-	var count, distinct uint64
-	q := fmt.Sprintf("SELECT count(), uniqExact(Body) FROM %s", quotedTable(cfg.Database, cfg.LogsTableName))
-	require.NoError(t, openDB(t, c.Endpoints()[1]).QueryRow(clickhouse.Context(ctx), q).Scan(&count, &distinct))
-	want := uint64(clients * requests * rowsPer)
-	require.Equal(t, want, uint64(acknowledged.Load()))
+	count, distinct := countLogs(t, ctx, c.Endpoints()[1], cfg)
+	want := uint64(streamClients * streamRequests * streamRowsPer)
+	require.Equal(t, want, uint64(acknowledged))
 	t.Logf("acknowledged %d rows; the cluster has %d rows, %d distinct", want, count, distinct)
 	require.Equal(t, want, distinct, "acknowledged rows lost")
 	require.Equal(t, want, count, "rows duplicated")

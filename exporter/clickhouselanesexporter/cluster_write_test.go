@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -118,4 +120,56 @@ func TestDistributedTablesOnATwoShardCluster(t *testing.T) {
 	require.NoError(t, other.QueryRow(ctx, "SELECT count() FROM "+table(cfg.TracesTableName)+
 		" WHERE TraceId = ? AND Timestamp BETWEEN ? AND ?", hexID, from, to.Add(time.Second)).Scan(&count))
 	require.Equal(t, uint64(spansPer), count)
+}
+
+// Streaming clients for the cluster outage tests.
+const streamClients, streamRequests, streamRowsPer = 4, 25, 20
+
+// streamLogs runs streamClients clients, each sending streamRequests requests of
+// streamRowsPer rows with bodies unique across the run through send, which returns nil once
+// its request is acknowledged. It returns once a third of all rows are acknowledged (the
+// moment to break something); wait waits for the clients and returns the rows acknowledged.
+func streamLogs(t *testing.T, ctx context.Context, send func(ctx context.Context, client int, ld plog.Logs) error) (wait func() int64) {
+	t.Helper()
+	var acknowledged atomic.Int64
+	third := make(chan struct{})
+	var once sync.Once
+	var wg sync.WaitGroup
+	for cl := range streamClients {
+		wg.Go(func() {
+			for r := range streamRequests {
+				ld := plog.NewLogs()
+				lr := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+				for i := range streamRowsPer {
+					rec := lr.AppendEmpty()
+					rec.SetTimestamp(1_764_000_000_000_000_000)
+					rec.Body().SetStr(fmt.Sprintf("client %d request %d row %d", cl, r, i))
+				}
+				if err := send(ctx, cl, ld); err != nil {
+					t.Errorf("client %d: %v", cl, err)
+					return
+				}
+				if acknowledged.Add(streamRowsPer) >= streamClients*streamRequests*streamRowsPer/3 {
+					once.Do(func() { close(third) })
+				}
+			}
+		})
+	}
+	select {
+	case <-third:
+	case <-ctx.Done():
+		t.Fatal("clients never got a third of the way")
+	}
+	return func() int64 {
+		wg.Wait()
+		return acknowledged.Load()
+	}
+}
+
+// countLogs reads count() and uniqExact(Body) of cfg's logs table through endpoint.
+func countLogs(t *testing.T, ctx context.Context, endpoint string, cfg *Config) (count, distinct uint64) {
+	t.Helper()
+	q := "SELECT count(), uniqExact(Body) FROM " + quotedTable(cfg.Database, cfg.LogsTableName)
+	require.NoError(t, openDB(t, endpoint).QueryRow(ctx, q).Scan(&count, &distinct))
+	return count, distinct
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -71,57 +70,31 @@ func TestTwoGatewaysOneClusterOneKilled(t *testing.T) {
 
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	defer transport.CloseIdleConnections()
-	client := &http.Client{Transport: transport, Timeout: 10 * time.Second}
-	const clients, requests, rowsPer = 4, 25, 20
-	var acknowledged, moved atomic.Int64
-	halfway := make(chan struct{})
-	var halfwayOnce sync.Once
+	httpClient := &http.Client{Transport: transport, Timeout: 10 * time.Second}
+	var moved atomic.Int64
+	gw := []int{0, 1, 0, 1} // each client's gateway: half start on each
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	var wg sync.WaitGroup
-	for cl := range clients {
-		wg.Go(func() {
-			gw := cl % len(urls) // half the clients start on each gateway
-			for r := range requests {
-				ld := plog.NewLogs()
-				lr := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
-				for i := range rowsPer {
-					rec := lr.AppendEmpty()
-					rec.SetTimestamp(1_764_000_000_000_000_000)
-					rec.Body().SetStr(fmt.Sprintf("client %d request %d row %d", cl, r, i))
-				}
-				body, err := plogotlp.NewExportRequestFromLogs(ld).MarshalProto()
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				for !postLogs(ctx, client, urls[gw], body) {
-					if ctx.Err() != nil {
-						t.Errorf("client %d: gave up: %v", cl, ctx.Err())
-						return
-					}
-					gw = (gw + 1) % len(urls)
-					moved.Add(1)
-				}
-				if acknowledged.Add(rowsPer) >= clients*requests*rowsPer/3 {
-					halfwayOnce.Do(func() { close(halfway) })
-				}
+	wait := streamLogs(t, ctx, func(ctx context.Context, client int, ld plog.Logs) error {
+		body, err := plogotlp.NewExportRequestFromLogs(ld).MarshalProto()
+		if err != nil {
+			return err
+		}
+		for !postLogs(ctx, httpClient, urls[gw[client]], body) {
+			if ctx.Err() != nil {
+				return ctx.Err()
 			}
-		})
-	}
-	select {
-	case <-halfway:
-	case <-ctx.Done():
-		t.Fatal("clients never got a third of the way")
-	}
+			gw[client] = (gw[client] + 1) % len(urls)
+			moved.Add(1)
+		}
+		return nil
+	})
 	gateways[0].Kill()
-	wg.Wait()
+	acknowledged := wait()
 
-	var count, distinct uint64
-	q := "SELECT count(), uniqExact(Body) FROM " + quotedTable(cfg.Database, cfg.LogsTableName)
-	require.NoError(t, openDB(t, eps[1]).QueryRow(ctx, q).Scan(&count, &distinct))
-	want := uint64(clients * requests * rowsPer)
-	require.Equal(t, want, uint64(acknowledged.Load()))
+	count, distinct := countLogs(t, ctx, eps[1], cfg)
+	want := uint64(streamClients * streamRequests * streamRowsPer)
+	require.Equal(t, want, uint64(acknowledged))
 	t.Logf("acknowledged %d rows (requests moved to the other gateway %d times); the cluster has %d rows, %d distinct",
 		want, moved.Load(), count, distinct)
 	require.Equal(t, want, distinct, "acknowledged rows lost")
@@ -129,7 +102,7 @@ func TestTwoGatewaysOneClusterOneKilled(t *testing.T) {
 	// Requests in flight at the killed gateway may have been committed without an answer;
 	// their clients send them again through the other gateway, in another batch under
 	// another token: at least once, so no more than those requests may be doubled.
-	require.LessOrEqual(t, count-distinct, uint64(clients*rowsPer), "more duplicates than requests in flight")
+	require.LessOrEqual(t, count-distinct, uint64(streamClients*streamRowsPer), "more duplicates than requests in flight")
 }
 
 // postLogs sends one OTLP/HTTP request and reports whether the gateway acknowledged it. A
