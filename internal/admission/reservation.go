@@ -25,6 +25,20 @@ func (g *Gate) Reserve(tenant string) *Reservation {
 	return &Reservation{g: g, tenant: tenant}
 }
 
+// Peek returns the refusal Acquire(ctx, tenant, 0) would give right now without waiting,
+// or ReasonNone, and takes nothing: a transport can refuse a request before reading a body
+// the gate has no slot for, which keeps refusals cheap under a flood.
+func (g *Gate) Peek(tenant string) (backpressure.Reason, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	key := g.tenantKeyLocked(tenant)
+	r := g.blockedLocked(key, 1, 0)
+	if r == backpressure.ReasonNone && g.queued == 0 {
+		return backpressure.ReasonNone, nil
+	}
+	return g.mayWaitLocked(key, r)
+}
+
 // MaxRequestBytes is the most one request may ever hold (MaxBytes or a tenant's share of
 // it), or 0 without a bound; growing a reservation past it is refused with ReasonTooLarge.
 func (g *Gate) MaxRequestBytes() int64 {

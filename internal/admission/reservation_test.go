@@ -59,3 +59,16 @@ func TestRefusedAdmitFreesTheReservedBytes(t *testing.T) {
 	hold()
 	assert.Equal(t, Stats{}, g.Stats())
 }
+
+func TestPeekSaysWhatAcquireWouldSayWithoutTakingAnything(t *testing.T) {
+	g := New(Config{MaxRequests: 1})
+	r, err := g.Peek("")
+	require.NoError(t, err)
+	assert.Equal(t, backpressure.ReasonNone, r)
+	hold := mustAcquire(t, g, "", 0)
+	r, err = g.Peek("")
+	assert.ErrorIs(t, err, ErrRefused)
+	assert.Equal(t, backpressure.ReasonOverloaded, r)
+	assert.Equal(t, Stats{Requests: 1, Tenants: 1}, g.Stats())
+	hold()
+}

@@ -40,6 +40,10 @@ func (s *signal[Req, Resp]) exportHTTP(w http.ResponseWriter, req *http.Request,
 		s.refuseOp(ctx, s.r.obsHTTP, enc.format, 0, out)
 		return out
 	}
+	if reason, err := s.r.gate.Peek(tenant); err != nil {
+		// No slot now and no waiting: refuse before paying for the body.
+		return writeStatus(w, enc, refuse(reason, err, 0))
+	}
 	clearDeadline := setBodyDeadline(w, cfg.BodyReadTimeout)
 	body, out := (&bodyReader{
 		body: req.Body, res: res, declared: req.ContentLength, limit: limit, ceiling: s.r.gate.MaxRequestBytes(), refuse: refuse,
