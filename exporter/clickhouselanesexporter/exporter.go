@@ -62,6 +62,8 @@ type testHooks struct {
 	// beforeCommit runs after a batch is in ClickHouse and before the log's cursor moves past
 	// it; false stops the lane's worker there, as a kill -9 would.
 	beforeCommit func(lane string) bool
+	// writer replaces each lane's ClickHouse with a scripted one.
+	writer func(d *destination) blockWriter
 }
 
 func newExporter[T any](set exporter.Settings, cfg *Config, sig signal[T]) (*chExporter[T], error) {

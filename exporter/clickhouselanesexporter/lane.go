@@ -28,6 +28,7 @@ type aLane[T any] struct {
 	e       *chExporter[T]
 	label   string // the lane key, or overflowLane
 	dest    *destination
+	writer  blockWriter // dest, or a test's scripted ClickHouse
 	queue   *lane.Queue[T]
 	breaker *breaker.Breaker
 
@@ -54,7 +55,10 @@ type aLane[T any] struct {
 }
 
 func (e *chExporter[T]) newLane(label string, dest *destination) *aLane[T] {
-	l := &aLane[T]{e: e, label: label, dest: dest}
+	l := &aLane[T]{e: e, label: label, dest: dest, writer: dest}
+	if e.hooks.writer != nil {
+		l.writer = e.hooks.writer(dest)
+	}
 	lc := e.cfg.Lanes
 	l.refusals = newRefusals(label, dest.name, e.cfg)
 	for r := range numReasons {
@@ -84,6 +88,13 @@ func (e *chExporter[T]) newLane(label string, dest *destination) *aLane[T] {
 func (l *aLane[T]) close() {
 	l.queue.Close()
 	l.closeOnce.Do(func() { close(l.closing) })
+}
+
+// blockWriter is what a lane needs of ClickHouse: fill the blocks of an insert path and
+// insert them, reporting each table's attempt. A destination is one; tests script one to
+// drive the retry, unknown-outcome and breaker logic deterministically.
+type blockWriter interface {
+	insert(ctx context.Context, fill func([]*tableWriter), report func(insertResult)) error
 }
 
 // jitterSetting maps the config's 0 (no jitter) to the breaker's "none" (negative); the
@@ -200,7 +211,7 @@ func (l *aLane[T]) insert(ctx context.Context, batch []lane.Item[T], report func
 			}
 			continue
 		}
-		err = l.dest.insert(ctx, func(tables []*tableWriter) {
+		err = l.writer.insert(ctx, func(tables []*tableWriter) {
 			for _, it := range batch {
 				l.e.sig.fill(tables, it.Payload)
 			}
