@@ -14,17 +14,24 @@ import (
 	"github.com/sluicehq/sluice/internal/backpressure"
 )
 
-// TestTenantOverItsShareIsRefusedWhileOthersAreAdmitted: with two slots and a half share,
-// a tenant holding one slot is refused a second while another tenant gets in.
-func TestTenantOverItsShareIsRefusedWhileOthersAreAdmitted(t *testing.T) {
-	entered, leave := make(chan struct{}), make(chan struct{})
+// firstCallHolds returns a sink whose first call closes entered and returns once leave is
+// closed; later calls go straight through.
+func firstCallHolds() (s *sink, entered, leave chan struct{}) {
+	entered, leave = make(chan struct{}), make(chan struct{})
 	var first atomic.Bool
-	s := &sink{onCall: func() {
+	s = &sink{onCall: func() {
 		if first.CompareAndSwap(false, true) {
 			close(entered)
 			<-leave
 		}
 	}}
+	return s, entered, leave
+}
+
+// TestTenantOverItsShareIsRefusedWhileOthersAreAdmitted: with two slots and a half share,
+// a tenant holding one slot is refused a second while another tenant gets in.
+func TestTenantOverItsShareIsRefusedWhileOthersAreAdmitted(t *testing.T) {
+	s, entered, leave := firstCallHolds()
 	r := startReceiver(t, s, func(c *Config) {
 		c.Protocols.HTTP.Get().ServerConfig.IncludeMetadata = true
 		c.Admission.MaxInflightRequests = 2
@@ -52,14 +59,7 @@ func TestTenantOverItsShareIsRefusedWhileOthersAreAdmitted(t *testing.T) {
 // requests queued behind its own share take none of max_waiting_requests, so another tenant
 // that fits is admitted at once, and the greedy tenant is refused naming its share.
 func TestTenantWaitingForItsShareLeavesTheQueueToOthers(t *testing.T) {
-	entered, leave := make(chan struct{}), make(chan struct{})
-	var first atomic.Bool
-	s := &sink{onCall: func() {
-		if first.CompareAndSwap(false, true) {
-			close(entered)
-			<-leave
-		}
-	}}
+	s, entered, leave := firstCallHolds()
 	r := startReceiver(t, s, func(c *Config) {
 		c.Protocols.HTTP.Get().ServerConfig.IncludeMetadata = true
 		c.Admission.MaxInflightRequests = 2
