@@ -245,10 +245,15 @@ func hexOrEmpty[T interface{ IsEmpty() bool }](id T) string {
 	return ""
 }
 
+// encodeBlock encodes a block's columns as the native protocol carries them (each column's
+// state prefix, then its data).
 func encodeBlock(buf *proto.Buffer, in proto.Input) {
 	for _, c := range in {
 		if p, ok := c.Data.(proto.Preparable); ok {
 			_ = p.Prepare()
+		}
+		if s, ok := c.Data.(proto.StateEncoder); ok {
+			s.EncodeState(buf)
 		}
 		c.Data.EncodeColumn(buf)
 	}

@@ -34,7 +34,7 @@ func (s *scriptedClickHouse) insert(_ context.Context, fill func([]*tableWriter)
 	t.block.Reset()
 	fill(s.tables)
 	var buf proto.Buffer
-	encodeWithState(&buf, t.block.Input())
+	encodeBlock(&buf, t.block.Input())
 	s.attempts = append(s.attempts, string(buf.Buf))
 	var err error
 	if len(s.script) > 0 {
@@ -106,7 +106,9 @@ func TestScriptedOnWALRetriesTheSameBatchUntilCommitted(t *testing.T) {
 	cfg.Acknowledge, cfg.WAL.Directory, cfg.WAL.Sync = AckOnWAL, t.TempDir(), WALSyncNever
 	exp, tel := startLogsExporter(t, cfg)
 	require.NoError(t, exp.ConsumeLogs(context.Background(), uniqueLogs("a", 3)))
-	require.Eventually(t, func() bool { return len(fake.sent()) == 6 && metricByLane(tel, "otelcol_sluice_exporter_wal_bytes")["logs"] == 0 },
+	require.Eventually(t, func() bool {
+		return len(fake.sent()) == 6 && metricByLane(tel, "otelcol_sluice_exporter_wal_bytes")["logs"] == 0
+	},
 		time.Minute, time.Millisecond, "five failures, then the commit, then the segment is deleted")
 	sent := fake.sent()
 	for _, s := range sent[1:] {

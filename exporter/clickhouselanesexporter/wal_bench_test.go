@@ -36,7 +36,7 @@ func BenchmarkWALRecord(b *testing.B) {
 	block := chcol.NewTraces()
 	var native proto.Buffer
 	block.Append(td)
-	encodeWithState(&native, block.Input())
+	encodeBlock(&native, block.Input())
 	rows := block.Rows()
 
 	b.Run("protobuf/caller", func(b *testing.B) {
@@ -71,7 +71,7 @@ func BenchmarkWALRecord(b *testing.B) {
 			block.Reset()
 			block.Append(td)
 			buf.Reset()
-			encodeWithState(&buf, block.Input())
+			encodeBlock(&buf, block.Input())
 		}
 		reportPerSpan(b, cpu)
 		b.ReportMetric(float64(len(native.Buf))/benchSpans, "record-B/span")
@@ -100,18 +100,6 @@ func BenchmarkWALRecord(b *testing.B) {
 		}
 		reportPerSpan(b, cpu)
 	})
-}
-
-func encodeWithState(buf *proto.Buffer, in proto.Input) {
-	for _, c := range in {
-		if p, ok := c.Data.(proto.Preparable); ok {
-			_ = p.Prepare()
-		}
-		if s, ok := c.Data.(proto.StateEncoder); ok {
-			s.EncodeState(buf)
-		}
-		c.Data.EncodeColumn(buf)
-	}
 }
 
 // BenchmarkOnWAL acknowledges 100-span requests with acknowledge on_wal and sync always from
