@@ -87,11 +87,11 @@ func (g *Gate) grantLocked() {
 	for e := g.waiters.Front(); e != nil; {
 		w := e.Value.(*waiter)
 		next := e.Next()
-		switch g.blockedLocked(w.tenant, 1, w.n) {
+		switch g.blockedLocked(w.tenant, w.reqs, w.n) {
 		case backpressure.ReasonNone:
 			g.waiters.Remove(e)
 			g.waitingLocked(w, -1)
-			g.takeLocked(w.tenant, 1, w.n)
+			g.takeLocked(w.tenant, w.reqs, w.n)
 			w.granted = true
 			close(w.ready)
 		case backpressure.ReasonTenantShare:

@@ -53,6 +53,7 @@ type usage struct {
 
 type waiter struct {
 	tenant  string
+	reqs    int           // requests to take on admission: 1, or 0 for a reservation's bytes
 	n       int64         // bytes to take on admission
 	held    int64         // bytes already held by a Reservation, released with the slot
 	ready   chan struct{} // closed once admitted
@@ -90,23 +91,24 @@ func (g *Gate) Acquire(ctx context.Context, tenant string, n int64) (release fun
 		return nil, r, fmt.Errorf("%w: request of %d bytes exceeds the %s limit", ErrRefused, n, r)
 	}
 	g.mu.Lock()
-	return g.acquireLocked(ctx, g.tenantKeyLocked(tenant), n, 0)
+	return g.acquireLocked(ctx, g.tenantKeyLocked(tenant), 1, n, 0)
 }
 
-// acquireLocked admits a request taking n more bytes for tenant (already its key), of which
-// held bytes it holds already. It unlocks g.mu.
-func (g *Gate) acquireLocked(ctx context.Context, tenant string, n, held int64) (func(), backpressure.Reason, error) {
-	r := g.blockedLocked(tenant, 1, n)
+// acquireLocked takes reqs requests (1, or 0 for a reservation's first bytes) and n more
+// bytes for tenant (already its key), which holds held bytes already; the release frees
+// them all. It unlocks g.mu.
+func (g *Gate) acquireLocked(ctx context.Context, tenant string, reqs int, n, held int64) (func(), backpressure.Reason, error) {
+	r := g.blockedLocked(tenant, reqs, n)
 	if r == backpressure.ReasonNone && g.queued == 0 {
-		g.takeLocked(tenant, 1, n)
+		g.takeLocked(tenant, reqs, n)
 		g.mu.Unlock()
-		return g.releaser(tenant, 1, n+held), backpressure.ReasonNone, nil
+		return g.releaser(tenant, reqs, n+held), backpressure.ReasonNone, nil
 	}
 	if r, err := g.mayWaitLocked(tenant, r); err != nil {
 		g.mu.Unlock()
 		return nil, r, err
 	}
-	w := &waiter{tenant: tenant, n: n, held: held, ready: make(chan struct{}), queued: r != backpressure.ReasonTenantShare}
+	w := &waiter{tenant: tenant, reqs: reqs, n: n, held: held, ready: make(chan struct{}), queued: r != backpressure.ReasonTenantShare}
 	elem := g.waiters.PushBack(w)
 	g.waitingLocked(w, +1)
 	g.grantLocked()
@@ -148,7 +150,7 @@ func (g *Gate) wait(ctx context.Context, elem *list.Element, w *waiter) (func(),
 	var cause error
 	select {
 	case <-w.ready:
-		return g.releaser(w.tenant, 1, w.n+w.held), backpressure.ReasonNone, nil
+		return g.releaser(w.tenant, w.reqs, w.n+w.held), backpressure.ReasonNone, nil
 	case <-timer.C:
 		cause = fmt.Errorf("%w: waited %s", ErrRefused, g.cfg.MaxWait)
 	case <-ctx.Done():
@@ -158,9 +160,9 @@ func (g *Gate) wait(ctx context.Context, elem *list.Element, w *waiter) (func(),
 	defer g.mu.Unlock()
 	if w.granted {
 		// Admitted between the timeout and taking the lock: the caller owns it now.
-		return g.releaser(w.tenant, 1, w.n+w.held), backpressure.ReasonNone, nil
+		return g.releaser(w.tenant, w.reqs, w.n+w.held), backpressure.ReasonNone, nil
 	}
-	r := orOverloaded(g.blockedLocked(w.tenant, 1, w.n))
+	r := orOverloaded(g.blockedLocked(w.tenant, w.reqs, w.n))
 	g.waiters.Remove(elem)
 	g.waitingLocked(w, -1)
 	// Leaving may unblock the waiters behind us (we may have been the head).

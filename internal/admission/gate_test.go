@@ -244,7 +244,7 @@ func acquireEitherWay(g *Gate, tenant string, n int64, reserve bool) (func(), er
 	res := g.Reserve(tenant)
 	defer res.Cancel()
 	for _, part := range []int64{n / 2, n - n/2} {
-		if _, err := res.Grow(part); err != nil {
+		if _, err := res.Grow(context.Background(), part); err != nil {
 			return nil, err
 		}
 	}

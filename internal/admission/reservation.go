@@ -10,8 +10,8 @@ import (
 // Reservation holds bytes for a request whose size is learnt while it is read (an HTTP body),
 // before the request takes its slot. It grows as bytes arrive, so a client that claims a
 // large body and sends nothing holds nothing, and the bytes held are the memory really used.
-// Growing never waits: a body that does not fit is refused at once, while waiting, if
-// enabled, applies to the slot (Admit). A Reservation is used by one goroutine.
+// With waiting enabled, its first bytes and its slot (Admit) wait in line; later growth is
+// refused at once when it does not fit. A Reservation is used by one goroutine.
 type Reservation struct {
 	g      *Gate
 	tenant string // the caller's tenant until keyed, then its key in g.tenants
@@ -52,15 +52,27 @@ func (g *Gate) MaxRequestBytes() int64 {
 func (r *Reservation) Bytes() int64 { return r.bytes }
 
 // Grow takes n more bytes, or refuses with the limit that stops it and leaves the
-// reservation as it was. A total no gate state could admit is ReasonTooLarge.
-func (r *Reservation) Grow(n int64) (backpressure.Reason, error) {
+// reservation as it was. A total no gate state could admit is ReasonTooLarge. The first
+// bytes of a reservation wait like Acquire when waiting is enabled; later growth never
+// waits, because readers that hold part of the gate and wait for more could wait on each
+// other until MaxWait.
+func (r *Reservation) Grow(ctx context.Context, n int64) (backpressure.Reason, error) {
 	g := r.g
 	if reason := g.neverFits(r.bytes + n); reason != backpressure.ReasonNone {
 		return reason, fmt.Errorf("%w: request of more than %d bytes exceeds the %s limit", ErrRefused, r.bytes, reason)
 	}
 	g.mu.Lock()
-	defer g.mu.Unlock()
 	r.keyLocked()
+	if r.bytes == 0 {
+		// Nothing held: wait in line like any request (the release is not needed: the
+		// reservation frees its bytes itself).
+		if _, reason, err := g.acquireLocked(ctx, r.tenant, 0, n, 0); err != nil {
+			return reason, err
+		}
+		r.bytes = n
+		return backpressure.ReasonNone, nil
+	}
+	defer g.mu.Unlock()
 	if reason := g.blockedLocked(r.tenant, 0, n); reason != backpressure.ReasonNone {
 		return reason, refusedErrors[reason]
 	}
@@ -77,7 +89,7 @@ func (r *Reservation) Admit(ctx context.Context) (release func(), _ backpressure
 	g.mu.Lock()
 	r.keyLocked()
 	r.done = true
-	rel, reason, err := g.acquireLocked(ctx, r.tenant, 0, r.bytes)
+	rel, reason, err := g.acquireLocked(ctx, r.tenant, 1, 0, r.bytes)
 	if err != nil {
 		r.giveBack()
 	}

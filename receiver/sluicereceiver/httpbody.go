@@ -1,6 +1,7 @@
 package sluicereceiver
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -20,6 +21,7 @@ const firstChunk = 64 << 10
 // the bytes admitted are the memory held, whatever Content-Length claims or the compression
 // ratio, and a client that sends nothing holds one small buffer and no slot.
 type bodyReader struct {
+	ctx      context.Context
 	body     io.Reader
 	res      *admission.Reservation
 	declared int64 // Content-Length, or <= 0 when unknown (chunked)
@@ -87,7 +89,7 @@ func (b *bodyReader) grow(buf []byte) ([]byte, backpressure.Response) {
 		// refused by Grow as too large.
 		next = min(next, max(b.ceiling, have+1))
 	}
-	if reason, err := b.res.Grow(next - have); err != nil {
+	if reason, err := b.res.Grow(b.ctx, next-have); err != nil {
 		return nil, b.refuse(reason, err, b.res.Bytes()+next-have)
 	}
 	b.grown(next - have)

@@ -46,7 +46,7 @@ func (s *signal[Req, Resp]) exportHTTP(w http.ResponseWriter, req *http.Request,
 	}
 	clearDeadline := setBodyDeadline(w, cfg.BodyReadTimeout)
 	body, out := (&bodyReader{
-		body: req.Body, res: res, declared: req.ContentLength, limit: limit, ceiling: s.r.gate.MaxRequestBytes(), refuse: refuse,
+		ctx: ctx, body: req.Body, res: res, declared: req.ContentLength, limit: limit, ceiling: s.r.gate.MaxRequestBytes(), refuse: refuse,
 		grown: func(n int64) { s.r.telemetry.SluiceReceiverInflightBytes.Add(ctx, n) },
 	}).read()
 	if out.IsError() {
