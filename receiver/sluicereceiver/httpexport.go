@@ -35,9 +35,14 @@ func (s *signal[Req, Resp]) exportHTTP(w http.ResponseWriter, req *http.Request,
 	tenant := s.r.tenant(ctx)
 	res := s.r.gate.Reserve(tenant)
 	defer s.r.cancelReservation(res)
+	var body []byte // once read, a refusal counts its items in receiver_refused_*
 	refuse := func(reason backpressure.Reason, err error, n int64) backpressure.Response {
 		out := s.r.refusal(reason, err, tenant, n)
-		s.refuseOp(ctx, s.r.obsHTTP, enc.format, 0, out)
+		items := 0
+		if body != nil && enc == protoEncoding {
+			items = countItems(body, s.itemsPath)
+		}
+		s.refuseOp(ctx, s.r.obsHTTP, enc.format, items, out)
 		return out
 	}
 	if reason, err := s.r.gate.Peek(tenant); err != nil {
@@ -45,7 +50,7 @@ func (s *signal[Req, Resp]) exportHTTP(w http.ResponseWriter, req *http.Request,
 		return writeStatus(w, enc, refuse(reason, err, 0))
 	}
 	clearDeadline := setBodyDeadline(w, cfg.BodyReadTimeout)
-	body, out := (&bodyReader{
+	read, out := (&bodyReader{
 		ctx: ctx, body: req.Body, res: res, declared: req.ContentLength, limit: limit, ceiling: s.r.gate.MaxRequestBytes(), refuse: refuse,
 		grown: func(n int64) { s.r.telemetry.SluiceReceiverInflightBytes.Add(ctx, n) },
 	}).read()
@@ -58,6 +63,7 @@ func (s *signal[Req, Resp]) exportHTTP(w http.ResponseWriter, req *http.Request,
 		return writeStatus(w, enc, out)
 	}
 	clearDeadline()
+	body = read
 	release, out := s.r.admitReserved(ctx, s.name, res, refuse)
 	if out.IsError() {
 		return writeStatus(w, enc, out)

@@ -100,3 +100,23 @@ func TestClaimedLengthIsNotAllocatedWithoutAdmissionLimits(t *testing.T) {
 	body, _ := ptraceotlp.NewExportRequestFromTraces(testTraces(1)).MarshalProto()
 	assert.Equal(t, http.StatusOK, post(t, "http://"+r.httpAddr.String()+"/v1/traces", "application/x-protobuf", body, nil).code)
 }
+
+// TestHTTPRefusalAfterTheBodyCountsItsItems: a request whose body was read but that found
+// no slot in time is counted in receiver_refused_spans with its spans.
+func TestHTTPRefusalAfterTheBodyCountsItsItems(t *testing.T) {
+	tt := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
+	r := startReceiverSet(t, metadatatest.NewSettings(tt), &sink{}, func(c *Config) {
+		c.Admission.MaxInflightRequests = 1
+		c.Admission.MaxWaitingRequests = 1
+		c.Admission.MaxWait = 50 * time.Millisecond
+	}, nil)
+	hold, _ := r.admit(context.Background(), "traces", "grpc", 0)
+	defer hold()
+	body, _ := ptraceotlp.NewExportRequestFromTraces(testTraces(7)).MarshalProto()
+	res := post(t, "http://"+r.httpAddr.String()+"/v1/traces", "application/x-protobuf", body, nil)
+	assert.Equal(t, http.StatusTooManyRequests, res.code)
+	refused, err := tt.GetMetric("otelcol_receiver_refused_spans")
+	require.NoError(t, err)
+	assert.Equal(t, int64(7), refused.Data.(metricdata.Sum[int64]).DataPoints[0].Value)
+}
