@@ -33,6 +33,13 @@ func (s *signal[Req, Resp]) exportHTTP(w http.ResponseWriter, req *http.Request,
 	}
 	ctx := req.Context()
 	tenant := s.r.tenant(ctx)
+	if reason, err := s.r.gate.Peek(tenant); err != nil {
+		// No slot now and no waiting: refuse before paying for the body (or for anything
+		// below: this is the path a flood takes).
+		out := s.r.refusal(reason, err, tenant, 0)
+		s.refuseOp(ctx, s.r.obsHTTP, enc.format, 0, out)
+		return writeStatus(w, enc, out)
+	}
 	res := s.r.gate.Reserve(tenant)
 	defer s.r.cancelReservation(res)
 	var body []byte // once read, a refusal counts its items in receiver_refused_*
@@ -44,10 +51,6 @@ func (s *signal[Req, Resp]) exportHTTP(w http.ResponseWriter, req *http.Request,
 		}
 		s.refuseOp(ctx, s.r.obsHTTP, enc.format, items, out)
 		return out
-	}
-	if reason, err := s.r.gate.Peek(tenant); err != nil {
-		// No slot now and no waiting: refuse before paying for the body.
-		return writeStatus(w, enc, refuse(reason, err, 0))
 	}
 	clearDeadline := setBodyDeadline(w, cfg.BodyReadTimeout)
 	read, out := (&bodyReader{
