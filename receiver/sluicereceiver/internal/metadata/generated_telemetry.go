@@ -99,13 +99,13 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.SluiceReceiverInflightBytes, err = builder.meter.Int64UpDownCounter(
 		"otelcol_sluice_receiver_inflight_bytes",
-		metric.WithDescription("Decoded bytes of requests currently admitted and being processed. [Alpha]"),
+		metric.WithDescription("Decoded bytes admitted now, of requests being processed and of HTTP bodies being read (their read buffers). [Alpha]"),
 		metric.WithUnit("By"),
 	)
 	errs = errors.Join(errs, err)
 	builder.SluiceReceiverInflightRequests, err = builder.meter.Int64UpDownCounter(
 		"otelcol_sluice_receiver_inflight_requests",
-		metric.WithDescription("Requests currently admitted and being processed. [Alpha]"),
+		metric.WithDescription("Requests currently admitted and being processed (an HTTP request takes its slot once its body is read). [Alpha]"),
 		metric.WithUnit("{request}"),
 	)
 	errs = errors.Join(errs, err)

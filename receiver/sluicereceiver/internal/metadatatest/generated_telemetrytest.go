@@ -39,7 +39,7 @@ func AssertEqualSluiceReceiverAdmissionWaitDuration(t *testing.T, tt *componentt
 func AssertEqualSluiceReceiverInflightBytes(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_sluice_receiver_inflight_bytes",
-		Description: "Decoded bytes of requests currently admitted and being processed. [Alpha]",
+		Description: "Decoded bytes admitted now, of requests being processed and of HTTP bodies being read (their read buffers). [Alpha]",
 		Unit:        "By",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -55,7 +55,7 @@ func AssertEqualSluiceReceiverInflightBytes(t *testing.T, tt *componenttest.Tele
 func AssertEqualSluiceReceiverInflightRequests(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_sluice_receiver_inflight_requests",
-		Description: "Requests currently admitted and being processed. [Alpha]",
+		Description: "Requests currently admitted and being processed (an HTTP request takes its slot once its body is read). [Alpha]",
 		Unit:        "{request}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
