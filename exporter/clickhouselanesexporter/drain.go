@@ -19,8 +19,9 @@ type logBatch[T any] struct {
 	first, last walIndex
 	items       []lane.Item[T]
 	rows, bytes int
-	replayed    int  // rows of records that were in the log when it was opened
-	full        bool // stopped at flush_rows or the byte cap: more is waiting
+	replayed    int   // rows of records that were in the log when it was opened
+	full        bool  // stopped at flush_rows, the byte cap or the memory budget: more is waiting
+	reserved    int64 // bytes of lanes::memory_budget held until the batch is settled
 }
 
 // drain is the worker of an on_wal lane. It inserts the log's records in batches, in order,
@@ -45,7 +46,7 @@ func (l *aLane[T]) drain(ctx context.Context) {
 			return
 		}
 		b := l.read(next, 0)
-		if b.last < next { // nothing readable (a read error was logged): try again later
+		if b.last < next { // nothing readable (a read error was logged) or no memory: try again later
 			backlog = false
 			if !sleepCtx(ctx, l.e.cfg.Lanes.FlushInterval) {
 				return
@@ -56,7 +57,9 @@ func (l *aLane[T]) drain(ctx context.Context) {
 		if l.unsent.Load() < 0 {
 			l.unsent.Store(0) // a hint only; replayed rows were never counted
 		}
-		if !l.savePending(ctx, b) || !l.insertBatch(ctx, b) {
+		settled := l.savePending(ctx, b) && l.insertBatch(ctx, b)
+		l.e.budget.Release(b.reserved)
+		if !settled {
 			return
 		}
 		next = b.last + 1
@@ -139,9 +142,22 @@ func (l *aLane[T]) read(first, last walIndex) logBatch[T] {
 				b.full = true
 				return b
 			}
+			// A new batch takes its share of lanes::memory_budget (its protobuf bytes), so the
+			// batches of many lanes cannot outgrow it; a pending batch is resent whole.
+			if last == 0 {
+				if !l.e.budget.TryReserve(int64(len(r.Payload))) {
+					b.full = len(b.items) > 0
+					return b
+				}
+				b.reserved += int64(len(r.Payload))
+			}
 			b.last = r.Index
 			data, err := l.decode(r.Payload)
 			if err != nil {
+				if last == 0 {
+					l.e.budget.Release(int64(len(r.Payload)))
+					b.reserved -= int64(len(r.Payload))
+				}
 				l.e.tel.damaged(l, 1)
 				l.e.logger.Error("Skipping a write-ahead log record that does not decode",
 					zap.String("lane", l.label), zap.Uint64("index", uint64(r.Index)), zap.Error(err))
