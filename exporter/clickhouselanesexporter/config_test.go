@@ -47,7 +47,7 @@ func TestLoadConfig(t *testing.T) {
 	walConfig := createDefaultConfig().(*Config)
 	walConfig.Acknowledge = AckOnWAL
 	walConfig.WAL = WALConfig{Directory: "/var/lib/sluice/wal", MaxBytes: 1 << 30, MaxLaneBytes: 256 << 20,
-		SegmentBytes: 16 << 20, Sync: WALSyncNever}
+		SegmentBytes: 16 << 20, Sync: WALSyncNever, ResendWindow: 30 * time.Second}
 	for _, tc := range []struct {
 		id   component.ID
 		want *Config
@@ -94,6 +94,7 @@ func TestInvalidConfigs(t *testing.T) {
 		{"wal_bad_sync", `wal::sync must be always or never, found "sometimes"`},
 		{"wal_zero_max_bytes", "wal::max_bytes must be positive, found 0"},
 		{"wal_lane_above_total", "wal::max_lane_bytes (2147483648) must not exceed wal::max_bytes (1073741824)"},
+		{"wal_negative_resend_window", "wal::resend_window must not be negative, found -1s"},
 		{"wal_segment_above_lane", "wal::segment_bytes (2097152) must not exceed wal::max_lane_bytes (1048576)"},
 		{"bad_lane_key", `lanes::key must be signal, metadata or resource_attribute, found "tenant"`},
 		{"lane_key_without_name", "lanes::key_name must name the metadata key"},

@@ -3,6 +3,7 @@ package clickhouselanesexporter
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // WALConfig is the write-ahead log of acknowledge on_wal: each lane appends the rows it
@@ -23,6 +24,10 @@ type WALConfig struct {
 	// never (the page cache only: a machine crash loses what the kernel had not written;
 	// for benchmarks and tests).
 	Sync WALSync `mapstructure:"sync"`
+	// ResendWindow: at start each lane remembers the records appended in this window before
+	// the crash, and for this long an exact resend of one (a client whose answer the crash cut
+	// off) is acknowledged without writing it again (resend.go). 0 turns it off.
+	ResendWindow time.Duration `mapstructure:"resend_window"`
 }
 
 // WALSync is when appends reach the disk.
@@ -57,6 +62,9 @@ func (c *Config) validateWAL() []error {
 		if p.v <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive, found %d", p.key, p.v))
 		}
+	}
+	if w.ResendWindow < 0 {
+		errs = append(errs, fmt.Errorf("wal::resend_window must not be negative, found %s", w.ResendWindow))
 	}
 	if w.MaxLaneBytes > w.MaxBytes {
 		errs = append(errs, fmt.Errorf("wal::max_lane_bytes (%d) must not exceed wal::max_bytes (%d)", w.MaxLaneBytes, w.MaxBytes))

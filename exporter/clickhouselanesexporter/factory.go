@@ -46,6 +46,7 @@ func createDefaultConfig() component.Config {
 		Acknowledge:         AckOnInsert,
 		WAL: WALConfig{
 			MaxBytes: 8 << 30, MaxLaneBytes: 2 << 30, SegmentBytes: 64 << 20, Sync: WALSyncAlways,
+			ResendWindow: 2 * time.Minute,
 		},
 		Lanes: LanesConfig{
 			Key: LaneBySignal, MaxLanes: 100, IdleTimeout: 5 * time.Minute,

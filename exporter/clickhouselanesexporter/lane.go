@@ -48,6 +48,7 @@ type aLane[T any] struct {
 	recovery    walRecovery   // what opening the log found
 	replayTo    walIndex      // the last record in the log when it was opened
 	damagedSeen int64         // the log's damaged-record count already reported
+	resends     *resendSet    // records the log held at start, whose resends are absorbed (resend.go)
 	unsent      atomic.Int64  // rows appended since the worker last read a batch (a hint)
 	appended    chan struct{} // one pending signal that unsent grew
 	closing     chan struct{} // closed when the worker should drain what is left and stop

@@ -1,6 +1,7 @@
 package clickhouselanesexporter
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -60,6 +61,11 @@ func (l *aLane[T]) append(p part[T]) error {
 	defer recordBufs.Put(bp)
 	rec := append(append((*bp)[:0], recordProtobuf), pb...)
 	*bp = rec
+	if l.resends.absorb(rec) { // already in the log: its answer was lost in a crash
+		e.tel.tb.SluiceExporterWalResendsAbsorbed.Add(context.Background(), 1, e.tel.laneAttrs(l))
+		l.used.Store(true)
+		return nil
+	}
 	// The memory budget bounds records being written, as it bounds queued rows otherwise.
 	n := int64(len(rec))
 	if !e.budget.TryReserve(n) {
@@ -165,7 +171,34 @@ func (l *aLane[T]) openLog() error {
 		e.logger.Info("Write-ahead log holds records not yet in ClickHouse; inserting them first",
 			zap.String("lane", l.label), zap.String("signal", e.sig.name), zap.Int("records", rec.Records))
 	}
+	l.rememberResends(dir, st)
 	return nil
+}
+
+// rememberResends remembers the records the log held at start for wal::resend_window
+// (resend.go). If the log cannot be read for it, resends are written again: duplicates,
+// never a loss.
+func (l *aLane[T]) rememberResends(dir string, st wal.Stats) {
+	e, window := l.e, l.e.cfg.WAL.ResendWindow
+	if window <= 0 || st.LastIndex == 0 {
+		return
+	}
+	recent, err := rememberRecent(l.log, window)
+	if err == nil && len(recent) > 0 && e.cfg.WAL.Sync == WALSyncAlways {
+		// A record the crash left in the page cache, unsynced, was never acknowledged; a
+		// resend absorbed into it is, so it must be on disk first.
+		err = syncFiles(dir)
+	}
+	if err != nil {
+		e.logger.Warn("Cannot remember the write-ahead log's last records; a client's resend of one is written again",
+			zap.String("lane", l.label), zap.String("signal", e.sig.name), zap.Error(err))
+		return
+	}
+	l.resends = newResendSet(recent, window, func(remembered, absorbed int) {
+		e.logger.Info("Resend window ended: resends of records already in the write-ahead log were acknowledged without writing them again",
+			zap.String("lane", l.label), zap.String("signal", e.sig.name), zap.Duration("resend_window", window),
+			zap.Int("remembered", remembered), zap.Int("absorbed", absorbed))
+	})
 }
 
 // closeWAL closes every lane's log and unlocks the directory; the workers have stopped and no
@@ -176,6 +209,7 @@ func (e *chExporter[T]) closeWAL(lanes []*aLane[T]) error {
 		if l.log == nil {
 			continue
 		}
+		l.resends.end()
 		if st := l.log.Stats(); st.LastIndex > st.Committed {
 			e.logger.Info("Rows left in the lane's write-ahead log are inserted at the next start",
 				zap.String("lane", l.label), zap.String("signal", e.sig.name), zap.Int64("log_bytes", st.Bytes))

@@ -45,6 +45,7 @@ type TelemetryBuilder struct {
 	SluiceExporterWalBytes           metric.Int64ObservableUpDownCounter
 	SluiceExporterWalLag             metric.Float64ObservableGauge
 	SluiceExporterWalRecordsDamaged  metric.Int64Counter
+	SluiceExporterWalResendsAbsorbed metric.Int64Counter
 	SluiceExporterWalRowsReplayed    metric.Int64Counter
 	SluiceExporterWalSegments        metric.Int64ObservableUpDownCounter
 	SluiceExporterWalSyncDuration    metric.Float64Histogram
@@ -335,6 +336,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.SluiceExporterWalRecordsDamaged, err = builder.meter.Int64Counter(
 		"otelcol_sluice_exporter_wal_records_damaged",
 		metric.WithDescription("Write-ahead log records skipped because their checksum, length or content was damaged. [Alpha]"),
+		metric.WithUnit("{record}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.SluiceExporterWalResendsAbsorbed, err = builder.meter.Int64Counter(
+		"otelcol_sluice_exporter_wal_resends_absorbed",
+		metric.WithDescription("Appends acknowledged without writing them again because they were the resend of a record the lane's log held at start (wal::resend_window). [Alpha]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)

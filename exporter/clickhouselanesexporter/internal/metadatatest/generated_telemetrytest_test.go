@@ -65,6 +65,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.SluiceExporterRowsInserted.Add(context.Background(), 1)
 	tb.SluiceExporterRowsRefused.Add(context.Background(), 1)
 	tb.SluiceExporterWalRecordsDamaged.Add(context.Background(), 1)
+	tb.SluiceExporterWalResendsAbsorbed.Add(context.Background(), 1)
 	tb.SluiceExporterWalRowsReplayed.Add(context.Background(), 1)
 	tb.SluiceExporterWalSyncDuration.Record(context.Background(), 1)
 	tb.SluiceExporterWalTailTruncated.Add(context.Background(), 1)
@@ -117,6 +118,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[float64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualSluiceExporterWalRecordsDamaged(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualSluiceExporterWalResendsAbsorbed(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualSluiceExporterWalRowsReplayed(t, testTel,

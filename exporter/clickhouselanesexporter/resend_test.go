@@ -1,0 +1,167 @@
+package clickhouselanesexporter
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+
+	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/wal"
+	"github.com/sluicehq/sluice/internal/chlocal"
+	"github.com/sluicehq/sluice/internal/loadgen"
+)
+
+// TestResendSetAbsorbsEachRememberedRecordOnce: a remembered record absorbs one resend (two
+// identical records, two); an unknown record is written; once the window ends nothing is
+// absorbed, the memory is freed and the summary reported once.
+func TestResendSetAbsorbsEachRememberedRecordOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := []byte("pa"), []byte("pb")
+		var summaries [][2]int
+		s := newResendSet([]walRecent{{key: resendKeyOf(a)}, {key: resendKeyOf(a)}, {key: resendKeyOf(b)}}, time.Minute,
+			func(remembered, absorbed int) { summaries = append(summaries, [2]int{remembered, absorbed}) })
+		assert.True(t, s.absorb(a))
+		assert.True(t, s.absorb(a), "two identical records: two resends")
+		assert.False(t, s.absorb(a), "a third copy is new data")
+		assert.False(t, s.absorb([]byte("pc")))
+
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		assert.False(t, s.absorb(b), "after the window every append is written")
+		s.mu.Lock()
+		assert.Nil(t, s.pending, "the set is freed at the end of the window")
+		s.mu.Unlock()
+		s.end() // the log's close, later: reported once
+		assert.Equal(t, [][2]int{{3, 2}}, summaries)
+
+		assert.Nil(t, newResendSet(nil, time.Minute, nil), "nothing to remember")
+		assert.Nil(t, newResendSet([]walRecent{{key: resendKeyOf(a)}}, 0, nil), "resend_window 0 turns it off")
+		assert.False(t, (*resendSet)(nil).absorb(a))
+	})
+}
+
+// TestRememberRecentKeepsTheWindowBeforeTheLastRecord: the records appended within the window
+// before the last one are remembered, committed ones still on disk included.
+func TestRememberRecentKeepsTheWindowBeforeTheLastRecord(t *testing.T) {
+	start := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	var now time.Time
+	log, _, err := wal.Open(t.TempDir(), wal.Options{Sync: wal.SyncNever, Now: func() time.Time { return now }})
+	require.NoError(t, err)
+	defer log.Close()
+	var want []resendKey
+	for i, at := range []time.Duration{0, time.Minute, 3 * time.Minute, 3*time.Minute + time.Second, 4 * time.Minute} {
+		now = start.Add(at)
+		p := fmt.Appendf(nil, "record %d", i)
+		_, err := log.Append(p)
+		require.NoError(t, err)
+		if at >= 2*time.Minute {
+			want = append(want, resendKeyOf(p))
+		}
+	}
+	require.NoError(t, log.SaveState(wal.State{Committed: 4})) // in one segment: still on disk
+
+	recent, err := rememberRecent(log, 2*time.Minute)
+	require.NoError(t, err)
+	var got []resendKey
+	for _, r := range recent {
+		got = append(got, r.key)
+	}
+	assert.Equal(t, want, got)
+}
+
+// TestWALRecordIsTheSameForAnExactResend: what makes a resend recognisable. A client resends
+// the same request bytes; decoding them as the receiver does and marshalling the pdata as a
+// lane does gives the same record each time.
+func TestWALRecordIsTheSameForAnExactResend(t *testing.T) {
+	for _, sig := range []loadgen.Signal{loadgen.Traces, loadgen.Logs} {
+		tmpl, err := loadgen.NewTemplate(sig, "acme", loadgen.Shape{ItemsPerRequest: 100, Attributes: 5})
+		require.NoError(t, err)
+		body := tmpl.Render(nil, 1)
+		record := func() []byte {
+			switch sig {
+			case loadgen.Traces:
+				req := ptraceotlp.NewExportRequest()
+				require.NoError(t, req.UnmarshalProto(bytes.Clone(body)))
+				b, err := tracesSignal.marshal(req.Traces())
+				require.NoError(t, err)
+				return b
+			default:
+				req := plogotlp.NewExportRequest()
+				require.NoError(t, req.UnmarshalProto(bytes.Clone(body)))
+				b, err := logsSignal.marshal(req.Logs())
+				require.NoError(t, err)
+				return b
+			}
+		}
+		first, resent := record(), record()
+		assert.Equal(t, resendKeyOf(first), resendKeyOf(resent), "%s: a resend makes the same record", sig)
+		assert.Equal(t, body, first, "%s: the record is the client's own encoding", sig)
+	}
+}
+
+// TestOnWALResendAfterACrashIsWrittenOnce: a lane crashes with records in its log whose
+// answers were lost — two inserted into ClickHouse before the log's cursor moved, two not
+// inserted at all. The clients resend all four after the restart: each is acknowledged
+// without being written again, and the rows land once, next to a new request's.
+func TestOnWALResendAfterACrashIsWrittenOnce(t *testing.T) {
+	endpoint := chlocal.ForTest(t)
+	cfg := walTestConfig(t, endpoint)
+	cfg.Lanes.FlushRows, cfg.Lanes.FlushInterval = 50, time.Hour // a batch is exactly 2 requests
+	set, tel := settingsWithTelemetry(t)
+
+	crashed := make(chan struct{})
+	newExporterHooks = testHooks{beforeCommit: func(string) bool {
+		close(crashed)
+		return false
+	}}
+	first := newWALLogsExporter(t, set, cfg)
+	newExporterHooks = testHooks{}
+	for i := range 4 {
+		require.NoError(t, first.ConsumeLogs(context.Background(), uniqueLogs(fmt.Sprint("answer lost ", i), 25)))
+		if i == 1 {
+			<-crashed // the first two are in ClickHouse, not committed in the log
+		}
+	}
+	require.NoError(t, first.Shutdown(context.Background()))
+
+	second := newWALLogsExporter(t, set, cfg)
+	require.NoError(t, second.ConsumeLogs(context.Background(), uniqueLogs("new", 25)))
+	// The clients' resends, in another order than the first time: written again, they would
+	// make other batches than those in ClickHouse, whose tokens could not drop them.
+	for _, i := range []int{3, 0, 2, 1} {
+		require.NoError(t, second.ConsumeLogs(context.Background(), uniqueLogs(fmt.Sprint("answer lost ", i), 25)))
+	}
+	require.NoError(t, second.Shutdown(context.Background())) // drains the log
+	count, distinct := countAndDistinct(t, endpoint, cfg)
+	assert.Equal(t, [2]uint64{125, 125}, [2]uint64{count, distinct}, "each resend written once")
+	assert.Equal(t, int64(4), metricByLane(tel, "otelcol_sluice_exporter_wal_resends_absorbed")["logs"])
+
+}
+
+// BenchmarkRememberRecent: what remembering costs a start, for a lane whose log holds 64 MiB
+// of 20 KB records (page cache warm).
+func BenchmarkRememberRecent(b *testing.B) {
+	log, _, err := wal.Open(b.TempDir(), wal.Options{Sync: wal.SyncNever})
+	require.NoError(b, err)
+	defer log.Close()
+	p := bytes.Repeat([]byte("span "), 4000)
+	const total = 64 << 20
+	for i := 0; i < total/len(p); i++ {
+		p[0] = byte(i)
+		_, err := log.Append(p)
+		require.NoError(b, err)
+	}
+	b.SetBytes(total)
+	for b.Loop() {
+		if _, err := rememberRecent(log, time.Hour); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
