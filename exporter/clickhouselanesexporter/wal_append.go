@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -127,6 +128,10 @@ func (e *chExporter[T]) startWAL() error {
 		return fmt.Errorf("wal::directory %q: %w", e.cfg.WAL.Directory, err)
 	}
 	for _, de := range entries {
+		if de.IsDir() && strings.HasSuffix(de.Name(), removingSuffix) {
+			_ = os.RemoveAll(filepath.Join(root, de.Name())) // a removal a crash interrupted
+			continue
+		}
 		label, ok := laneFromDirName(de.Name())
 		if !de.IsDir() || !ok {
 			continue
@@ -142,7 +147,7 @@ func (e *chExporter[T]) startWAL() error {
 func (l *aLane[T]) openLog() error {
 	e := l.e
 	w := e.cfg.WAL
-	dir := filepath.Join(e.walRoot(), laneDirName(l.label))
+	dir := e.laneDir(l.label)
 	sync := wal.SyncAlways
 	if w.Sync == WALSyncNever {
 		sync = wal.SyncNever
@@ -201,6 +206,25 @@ func (l *aLane[T]) rememberResends(dir string, st wal.Stats) {
 	})
 }
 
+func (e *chExporter[T]) laneDir(label string) string {
+	return filepath.Join(e.walRoot(), laneDirName(label))
+}
+
+// removingSuffix marks a drained lane log being removed: the name no longer decodes to a
+// lane, so a crash halfway through the removal leaves nothing to replay.
+const removingSuffix = ".removing"
+
+// removeDrainedLog removes a closed lane log whose records are all committed, so tenants that
+// come and go do not leave a directory each to reopen at every start. It renames the
+// directory first (atomic), then removes it.
+func removeDrainedLog(dir string) error {
+	gone := dir + removingSuffix
+	if err := os.Rename(dir, gone); err != nil {
+		return fmt.Errorf("remove drained write-ahead log %s: %w", dir, err)
+	}
+	return os.RemoveAll(gone)
+}
+
 // closeWAL closes every lane's log and unlocks the directory; the workers have stopped and no
 // append is in flight.
 func (e *chExporter[T]) closeWAL(lanes []*aLane[T]) error {
@@ -210,11 +234,16 @@ func (e *chExporter[T]) closeWAL(lanes []*aLane[T]) error {
 			continue
 		}
 		l.resends.end()
-		if st := l.log.Stats(); st.LastIndex > st.Committed {
+		st := l.log.Stats()
+		if st.LastIndex > st.Committed {
 			e.logger.Info("Rows left in the lane's write-ahead log are inserted at the next start",
 				zap.String("lane", l.label), zap.String("signal", e.sig.name), zap.Int64("log_bytes", st.Bytes))
 		}
-		errs = append(errs, l.log.Close())
+		err := l.log.Close()
+		errs = append(errs, err)
+		if err == nil && st.LastIndex == st.Committed {
+			errs = append(errs, removeDrainedLog(e.laneDir(l.label)))
+		}
 	}
 	if e.walUnlock != nil {
 		errs = append(errs, e.walUnlock())

@@ -387,3 +387,25 @@ func mustMarshalLogs(t *testing.T, ld plog.Logs) []byte {
 	require.NoError(t, err)
 	return b
 }
+
+// TestOnWALDrainedLogsAreRemovedAtShutdown: a lane whose log is fully committed leaves no
+// directory behind (tenants that come and go must not accumulate logs to reopen), while a
+// lane with rows left keeps its log; a removal a crash interrupted is finished at start.
+func TestOnWALDrainedLogsAreRemovedAtShutdown(t *testing.T) {
+	endpoint := chlocal.ForTest(t)
+	cfg := walTestConfig(t, endpoint)
+	cfg.Lanes.Key, cfg.Lanes.KeyName = LaneByMetadata, "X-Scope-OrgID"
+	cfg.InsertTimeout, cfg.DrainTimeout = 200*time.Millisecond, 200*time.Millisecond
+	cfg.Routes = []RouteConfig{{Name: "sick", LaneKeys: []string{"sick"}, Endpoint: hangingServer(t)}}
+	root := filepath.Join(cfg.WAL.Directory, "logs")
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "gone"+removingSuffix), 0o750))
+	exp, _ := newLogsExporter(t, cfg)
+	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
+	require.NoDirExists(t, filepath.Join(root, "gone"+removingSuffix))
+	require.NoError(t, exp.ConsumeLogs(tenantCtx("healthy"), tenantLogs("healthy", 3)))
+	require.NoError(t, exp.ConsumeLogs(tenantCtx("sick"), tenantLogs("sick", 3)))
+	require.Eventually(t, func() bool { return tenantCounts(t, endpoint, cfg)["svc-healthy"] == 3 }, time.Minute, 10*time.Millisecond)
+	require.NoError(t, exp.Shutdown(context.Background()))
+	assert.NoDirExists(t, filepath.Join(root, "healthy"))
+	assert.DirExists(t, filepath.Join(root, "sick"))
+}
