@@ -73,7 +73,7 @@ func TestCollectorKill9OnWALLosesNothing(t *testing.T) {
 		}
 	}
 	// Same ports, same log directory: what the first process acknowledged is replayed.
-	startCollector(t, bin, "gateway-restarted", cfg, ports)
+	restarted := startCollector(t, bin, "gateway-restarted", cfg, ports)
 	<-done
 	if runErr != nil {
 		t.Fatal(runErr)
@@ -102,6 +102,15 @@ func TestCollectorKill9OnWALLosesNothing(t *testing.T) {
 	t.Logf("duplicates from requests whose answer the kill cut off: %d rows (%d requests)", dup, dup/perRequest)
 	if dup != 0 {
 		t.Errorf("%d duplicate rows: a resend of a record already in the log was written again", dup)
+	}
+	m, err := restarted.Metrics(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	absorbed := m.Sum("otelcol_sluice_exporter_wal_resends_absorbed")
+	t.Logf("resends absorbed by the restarted collector: %.0f requests", absorbed)
+	if absorbed > senders {
+		t.Errorf("%.0f resends absorbed: more than the %d requests in flight at the kill", absorbed, senders)
 	}
 }
 
