@@ -19,6 +19,29 @@ func nowTimestamp() pcommon.Timestamp {
 	return pcommon.NewTimestampFromTime(time.Now())
 }
 
+// waitCount polls query until it returns want, and fails if ctx ends first or the count
+// passes want.
+func waitCount(t *testing.T, ctx context.Context, conn driver.Conn, query string, want uint64) {
+	t.Helper()
+	for {
+		var got uint64
+		if err := conn.QueryRow(ctx, query).Scan(&got); err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		switch {
+		case got == want:
+			return
+		case got > want:
+			t.Fatalf("%s = %d, want %d", query, got, want)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s = %d, want %d: %v", query, got, want, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
 func assertCount(t *testing.T, ctx context.Context, conn driver.Conn, query string, want uint64) {
 	t.Helper()
 	var got uint64

@@ -21,9 +21,9 @@ import (
 )
 
 // gatewayConfig is testdata/gateway.yaml — the pipeline `make run` starts — with free
-// ports, so the test never collides with a `make run` on the same machine, and a database
-// of its own.
-func gatewayConfig(t *testing.T, grpcPort, httpPort int, endpoint, database string) string {
+// ports (metrics on metricsPort), so the test never collides with a `make run` on the same
+// machine, a database of its own and its write-ahead logs in a temporary directory.
+func gatewayConfig(t *testing.T, grpcPort, httpPort, metricsPort int, endpoint, database string) string {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(repoRoot(t), "testdata", "gateway.yaml"))
 	if err != nil {
@@ -33,11 +33,12 @@ func gatewayConfig(t *testing.T, grpcPort, httpPort int, endpoint, database stri
 		"localhost:4317", fmt.Sprintf("127.0.0.1:%d", grpcPort),
 		"localhost:4318", fmt.Sprintf("127.0.0.1:%d", httpPort),
 		"localhost:55679", fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-		"port: 8888", fmt.Sprintf("port: %d", freePort(t)),
+		"port: 8888", fmt.Sprintf("port: %d", metricsPort),
 		"${env:CLICKHOUSE_ENDPOINT}", endpoint,
 		"database: otel", "database: "+database,
+		"directory: _build/wal", "directory: "+t.TempDir(),
 	).Replace(string(raw))
-	for _, leftover := range []string{"localhost:", "port: 8888", "${env:", "database: otel\n"} {
+	for _, leftover := range []string{"localhost:", "port: 8888", "${env:", "database: otel\n", "directory: _build/wal"} {
 		if strings.Contains(config, leftover) {
 			t.Fatalf("testdata/gateway.yaml changed: %q is still in the test's copy", leftover)
 		}
@@ -46,13 +47,14 @@ func gatewayConfig(t *testing.T, grpcPort, httpPort int, endpoint, database stri
 }
 
 // TestOTLPIntoClickHouse sends spans with the OpenTelemetry Go SDK over gRPC and logs as
-// OTLP/HTTP protobuf to the built collector, then reads the rows back from ClickHouse.
+// OTLP/HTTP protobuf to the built collector running `make run`'s gateway (acknowledge
+// on_wal), reads the rows back from ClickHouse, and finds the write-ahead log's metrics.
 func TestOTLPIntoClickHouse(t *testing.T) {
 	collectorBin(t)
 	endpoint := chlocal.ForTest(t)
-	grpcPort, httpPort := freePort(t), freePort(t)
+	grpcPort, httpPort, metricsPort := freePort(t), freePort(t), freePort(t)
 	database := fmt.Sprintf("e2e_%d", time.Now().UnixNano())
-	config := gatewayConfig(t, grpcPort, httpPort, endpoint, database)
+	config := gatewayConfig(t, grpcPort, httpPort, metricsPort, endpoint, database)
 	grpcAddr := fmt.Sprintf("127.0.0.1:%d", grpcPort)
 	startCollector(t, config, grpcAddr, fmt.Sprintf("127.0.0.1:%d", httpPort))
 
@@ -68,9 +70,27 @@ func TestOTLPIntoClickHouse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	// Acknowledgement is on insert, so the rows are there once the clients returned.
-	assertCount(t, ctx, conn, fmt.Sprintf("SELECT count() FROM `%s`.otel_traces WHERE ServiceName = 'e2e'", database), spans)
-	assertCount(t, ctx, conn, fmt.Sprintf("SELECT count() FROM `%s`.otel_logs WHERE Body LIKE 'e2e log %%'", database), logs)
+	// Acknowledged once in the lanes' logs: the rows arrive with the lanes' next batches.
+	waitCount(t, ctx, conn, fmt.Sprintf("SELECT count() FROM `%s`.otel_traces WHERE ServiceName = 'e2e'", database), spans)
+	waitCount(t, ctx, conn, fmt.Sprintf("SELECT count() FROM `%s`.otel_logs WHERE Body LIKE 'e2e log %%'", database), logs)
+
+	// The log's gauges and fsync latency are exposed per lane under the dashboard's names.
+	got := scrape(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort))
+	for _, name := range walMetrics {
+		if total(got, name) < 0 {
+			t.Errorf("gateway does not expose %s", name)
+		}
+	}
+	if n := total(got, "otelcol_sluice_exporter_wal_sync_duration_count"); n < 1 {
+		t.Errorf("no fsync recorded in otelcol_sluice_exporter_wal_sync_duration (%v)", n)
+	}
+}
+
+// walMetrics are the write-ahead log's metrics that a gateway with acknowledge on_wal exposes
+// as soon as it has appended.
+var walMetrics = []string{
+	"otelcol_sluice_exporter_wal_bytes", "otelcol_sluice_exporter_wal_segments",
+	"otelcol_sluice_exporter_wal_lag", "otelcol_sluice_exporter_wal_sync_duration_bucket",
 }
 
 func sendSpans(t *testing.T, addr string, n int) {
