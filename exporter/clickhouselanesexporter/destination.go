@@ -87,10 +87,10 @@ func (d *destination) ensureSchema(ctx context.Context) error {
 	return nil
 }
 
-// insert fills an insert path's blocks with fill and inserts them, each table's attempt
+// insert fills an insert path's blocks from src and inserts them, each table's attempt
 // bounded by insert_timeout. Waiting for a free path is bounded by ctx only: paths are held
 // for at most one insert each.
-func (d *destination) insert(ctx context.Context, fill func([]*tableWriter), report func(insertResult)) error {
+func (d *destination) insert(ctx context.Context, src blockSource, report func(insertResult)) error {
 	if err := d.ensureSchema(ctx); err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func (d *destination) insert(ctx context.Context, fill func([]*tableWriter), rep
 		return ctx.Err()
 	}
 	defer func() { d.paths <- p }()
-	return d.write(ctx, p, fill, report)
+	return d.write(ctx, p, src, report)
 }
 
 // close closes every connection; the lanes using the destination must have stopped.

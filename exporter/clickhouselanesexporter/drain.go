@@ -7,28 +7,45 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/lane"
+	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chinsert"
 )
 
 // readChunk is how many payload bytes the drain reads from the log at a time.
 const readChunk = 1 << 20
 
-// logBatch is a batch read from the log: records first..last (some may have been skipped as
-// damaged), decoded.
-type logBatch[T any] struct {
+// A streamed insert sends a block when it holds this many rows or record bytes (protobuf,
+// about the size of the block's columns): one block's columns, encoded copy and compressed
+// copy are what an insert holds, whatever the batch's size. (Variables for tests.)
+var (
+	streamBlockRows  = 8192
+	streamBlockBytes = 8 << 20
+)
+
+// logBatch is a batch of the log: records first..last, of which recs are the ones to insert
+// (the others were skipped as damaged). Nothing of their payloads is held: the insert reads
+// them again, one block at a time.
+type logBatch struct {
 	first, last walIndex
-	items       []lane.Item[T]
+	recs        []logRecord
 	rows, bytes int
-	replayed    int   // rows of records that were in the log when it was opened
-	full        bool  // stopped at flush_rows, the byte cap or the memory budget: more is waiting
-	reserved    int64 // bytes of lanes::memory_budget held until the batch is settled
+	replayed    int  // rows of records that were in the log when it was opened
+	full        bool // stopped at flush_rows or the byte cap: more is waiting
+	// undecodable: records that counted but did not decode, reported once per batch.
+	undecodable map[walIndex]bool
+}
+
+// logRecord is what the batch keeps of one record.
+type logRecord struct {
+	index       walIndex
+	rows, bytes int
 }
 
 // drain is the worker of an on_wal lane. It inserts the log's records in batches, in order,
 // and moves the durable cursor only after ClickHouse committed (or rejected for good) a
 // batch. Before each insert it saves the batch's bounds as pending, so after a crash the
-// same records — the same blocks, hence the same content-hash deduplication tokens — are
-// sent first, and a batch that had committed just before the crash is not written twice.
+// same records are sent first under the same deduplication tokens (named by the log's id
+// and the records' indexes, see chinsert.LogToken), and a batch that had committed just
+// before the crash is not written twice.
 func (l *aLane[T]) drain(ctx context.Context) {
 	defer l.e.workers.Done()
 	st := l.recovery.State
@@ -46,7 +63,7 @@ func (l *aLane[T]) drain(ctx context.Context) {
 			return
 		}
 		b := l.read(next, 0)
-		if b.last < next { // nothing readable (a read error was logged) or no memory: try again later
+		if b.last < next { // nothing readable (a read error was logged): try again later
 			backlog = false
 			if !sleepCtx(ctx, l.e.cfg.Lanes.FlushInterval) {
 				return
@@ -57,9 +74,7 @@ func (l *aLane[T]) drain(ctx context.Context) {
 		if l.unsent.Load() < 0 {
 			l.unsent.Store(0) // a hint only; replayed rows were never counted
 		}
-		settled := l.savePending(ctx, b) && l.insertBatch(ctx, b)
-		l.e.budget.Release(b.reserved)
-		if !settled {
+		if !l.savePending(ctx, b) || !l.insertBatch(ctx, b) {
 			return
 		}
 		next = b.last + 1
@@ -115,12 +130,12 @@ func (l *aLane[T]) waitForBatch(ctx context.Context, next walIndex, backlog bool
 	}
 }
 
-// read decodes the records from first on: up to last if last > 0 (a pending batch, exactly
-// as it was), else until flush_rows rows or lanes::max_queue_bytes bytes. A record that does
-// not decode is counted as damaged and skipped.
-func (l *aLane[T]) read(first, last walIndex) logBatch[T] {
+// read names the batch from first on: up to last if last > 0 (a pending batch, exactly as
+// it was), else until flush_rows rows or lanes::max_queue_bytes bytes. It counts each
+// record's rows without decoding it; a record that cannot be counted is damaged and skipped.
+func (l *aLane[T]) read(first, last walIndex) *logBatch {
 	lc := l.e.cfg.Lanes
-	b := logBatch[T]{first: first, last: first - 1}
+	b := &logBatch{first: first, last: first - 1, undecodable: map[walIndex]bool{}}
 	for from := first; ; {
 		recs, err := l.log.Read(from, readChunk)
 		if d := l.log.Stats().Damaged; d > l.damagedSeen {
@@ -138,33 +153,17 @@ func (l *aLane[T]) read(first, last walIndex) logBatch[T] {
 			if last > 0 && r.Index > last {
 				return b
 			}
-			if last == 0 && len(b.items) > 0 && (b.rows >= lc.FlushRows || b.bytes+len(r.Payload) > lc.MaxQueueBytes) {
+			if last == 0 && len(b.recs) > 0 && (b.rows >= lc.FlushRows || b.bytes+len(r.Payload) > lc.MaxQueueBytes) {
 				b.full = true
 				return b
 			}
-			// A new batch takes its share of lanes::memory_budget (its protobuf bytes), so the
-			// batches of many lanes cannot outgrow it; a pending batch is resent whole.
-			if last == 0 {
-				if !l.e.budget.TryReserve(int64(len(r.Payload))) {
-					b.full = len(b.items) > 0
-					return b
-				}
-				b.reserved += int64(len(r.Payload))
-			}
 			b.last = r.Index
-			data, err := l.decode(r.Payload)
+			rows, err := l.recordRows(r.Payload)
 			if err != nil {
-				if last == 0 {
-					l.e.budget.Release(int64(len(r.Payload)))
-					b.reserved -= int64(len(r.Payload))
-				}
-				l.e.tel.damaged(l, 1)
-				l.e.logger.Error("Skipping a write-ahead log record that does not decode",
-					zap.String("lane", l.label), zap.Uint64("index", uint64(r.Index)), zap.Error(err))
+				l.skipDamaged(r.Index, err)
 				continue
 			}
-			rows := l.e.sig.rows(data)
-			b.items = append(b.items, lane.Item[T]{Payload: data, Rows: rows, Bytes: len(r.Payload)})
+			b.recs = append(b.recs, logRecord{index: r.Index, rows: rows, bytes: len(r.Payload)})
 			b.rows += rows
 			b.bytes += len(r.Payload)
 			if r.Index <= l.replayTo {
@@ -178,6 +177,19 @@ func (l *aLane[T]) read(first, last walIndex) logBatch[T] {
 	}
 }
 
+func (l *aLane[T]) recordRows(p []byte) (int, error) {
+	if len(p) == 0 || p[0] != recordProtobuf {
+		return 0, errUnknownRecord
+	}
+	return l.e.sig.protoRows(p[1:])
+}
+
+func (l *aLane[T]) skipDamaged(i walIndex, err error) {
+	l.e.tel.damaged(l, 1)
+	l.e.logger.Error("Skipping a write-ahead log record that does not decode",
+		zap.String("lane", l.label), zap.Uint64("index", uint64(i)), zap.Error(err))
+}
+
 func (l *aLane[T]) decode(p []byte) (T, error) {
 	var zero T
 	if len(p) == 0 || p[0] != recordProtobuf {
@@ -186,10 +198,115 @@ func (l *aLane[T]) decode(p []byte) (T, error) {
 	return l.e.sig.unmarshal(p[1:])
 }
 
+// source makes each insert attempt of recs read them again from the log. A single-table
+// signal streams them (blocks of streamBlockRows/streamBlockBytes) under a token named by
+// the log's id and recs' first and last index; metrics (five tables, which one connection
+// cannot stream at once) fill the whole range and keep their content-hash tokens.
+func (l *aLane[T]) source(ctx context.Context, b *logBatch, recs []logRecord) func() blockSource {
+	first, last := recs[0].index, recs[len(recs)-1].index
+	var token func(string) string
+	if l.e.sig.singleTable {
+		id := l.log.ID()
+		token = func(table string) string { return chinsert.LogToken(id, uint64(first), uint64(last), table) }
+	}
+	return func() blockSource {
+		r := &recordReader[T]{ctx: ctx, l: l, b: b, next: first, last: last, chunked: token != nil}
+		return blockSource{fill: r.fill, token: token, done: r.release}
+	}
+}
+
+// recordReader reads records next..last from the log and appends them to an insert's blocks.
+//
+// The block's records hold their protobuf bytes of lanes::memory_budget while it is filled
+// and sent (so many lanes' blocks share the budget with the records being appended): a block
+// ends early when the budget has no room for its next record, and one with no record yet
+// waits for room (others' blocks and appends release theirs within one insert). Unchunked
+// (metrics) the whole batch is one fill and holds its bytes until the attempt is over.
+type recordReader[T any] struct {
+	ctx        context.Context
+	l          *aLane[T]
+	b          *logBatch
+	next, last walIndex
+	read       []walRecord // read from the log, not yet appended
+	chunked    bool        // stop at a block's worth
+	reserved   int64       // of lanes::memory_budget, for the block being filled or sent
+}
+
+// release gives back the last block's share of the budget; the insert attempt is over.
+func (r *recordReader[T]) release() {
+	r.l.e.budget.Release(r.reserved)
+	r.reserved = 0
+}
+
+// reserve takes n bytes of the budget for the next record, or reports false: the block is
+// full. With must (the block is empty, or is the whole batch: metrics) it waits for room,
+// and takes the record uncounted if it can never fit (a budget smaller than when it was
+// appended; a metrics batch larger than the budget).
+func (r *recordReader[T]) reserve(n int64, must bool) (bool, error) {
+	budget := r.l.e.budget
+	if n > budget.Limit()-r.reserved {
+		return must, nil
+	}
+	for !budget.TryReserve(n) {
+		if !must {
+			return false, nil
+		}
+		if !sleepCtx(r.ctx, time.Millisecond) {
+			return false, r.ctx.Err()
+		}
+	}
+	r.reserved += n
+	return true, nil
+}
+
+func (r *recordReader[T]) fill(tables []*tableWriter) (more bool, err error) {
+	r.release() // the previous block is sent
+	rows, bytes := 0, 0
+	for {
+		if len(r.read) == 0 {
+			if r.next > r.last {
+				return false, nil
+			}
+			if r.read, err = r.l.log.Read(r.next, readChunk); err != nil {
+				return false, err
+			}
+			if len(r.read) == 0 {
+				return false, nil // the rest was found damaged (and counted)
+			}
+		}
+		rec := r.read[0]
+		if rec.Index > r.last {
+			r.read, r.next = nil, r.last+1
+			return false, nil
+		}
+		if r.chunked && rows > 0 && (rows >= streamBlockRows || bytes >= streamBlockBytes) {
+			return true, nil
+		}
+		if ok, err := r.reserve(int64(len(rec.Payload)), rows == 0 || !r.chunked); err != nil {
+			return false, err
+		} else if !ok {
+			return true, nil
+		}
+		r.read[0] = walRecord{} // the payload goes once appended
+		r.read, r.next = r.read[1:], rec.Index+1
+		data, err := r.l.decode(rec.Payload)
+		if err != nil {
+			if !r.b.undecodable[rec.Index] {
+				r.b.undecodable[rec.Index] = true
+				r.l.skipDamaged(rec.Index, err)
+			}
+			continue
+		}
+		r.l.e.sig.fill(tables, data)
+		rows += r.l.e.sig.rows(data)
+		bytes += len(rec.Payload)
+	}
+}
+
 // savePending records the batch's bounds before its insert. Without it a crash could make
 // the next start rebuild a different batch from the same records (another token) after
 // this one committed: a duplicate. So it is retried until it succeeds or ctx ends.
-func (l *aLane[T]) savePending(ctx context.Context, b logBatch[T]) bool {
+func (l *aLane[T]) savePending(ctx context.Context, b *logBatch) bool {
 	s := walState{Committed: b.first - 1, PendingFirst: b.first, PendingLast: b.last}
 	backoff := l.e.cfg.Retry.InitialInterval
 	for {
@@ -210,11 +327,10 @@ func (l *aLane[T]) savePending(ctx context.Context, b logBatch[T]) bool {
 // or ctx ends (the log is the buffer), then moves the cursor past it. Rows ClickHouse
 // rejects for good are counted as dropped (telemetry) and skipped. It reports false when ctx
 // ended first: the batch stays pending, and the next start resends it.
-func (l *aLane[T]) insertBatch(ctx context.Context, b logBatch[T]) bool {
-	if len(b.items) > 0 {
+func (l *aLane[T]) insertBatch(ctx context.Context, b *logBatch) bool {
+	if len(b.recs) > 0 {
 		l.busy.Store(true)
-		ok := l.writeLogBatch(ctx, b.items)
-		clear(b.items)
+		ok := l.writeLogBatch(ctx, b, b.recs)
 		l.busy.Store(false)
 		if !ok {
 			return false
@@ -233,26 +349,42 @@ func (l *aLane[T]) insertBatch(ctx context.Context, b logBatch[T]) bool {
 	return true
 }
 
-// writeLogBatch inserts items; a batch of a single-table signal that ClickHouse rejects for
-// its data is split until the bad requests are alone (isolate), and only they are dropped.
-// Transient failures are retried until ctx ends (insert holds the batch with on_wal); false
-// then: the batch stays pending and is resent whole (its committed parts deduplicated).
-func (l *aLane[T]) writeLogBatch(ctx context.Context, items []lane.Item[T]) bool {
+// writeLogBatch inserts recs of b; a batch of a single-table signal that ClickHouse rejects
+// for its data is split in halves of records until the bad requests are alone (as isolate
+// does with a queue's batch), each half under its own token, and only they are dropped.
+// Transient failures are retried until ctx ends; false then: the batch stays pending and is
+// resent whole, and split again the same way (its committed halves deduplicated).
+func (l *aLane[T]) writeLogBatch(ctx context.Context, b *logBatch, recs []logRecord) bool {
+	isolatable := len(recs) > 1 && l.e.sig.singleTable
 	report := l.record
-	if l.isolatable(items) {
+	if isolatable {
 		report = l.recordUnlessRejected
 	}
-	err := l.insert(ctx, items, report)
+	err := l.insertFrom(ctx, nil, recordBytes(recs), l.source(ctx, b, recs), report)
 	switch {
 	case err == nil:
 		return true
 	case ctx.Err() != nil:
 		return false
-	case !l.isolatable(items):
+	case !isolatable:
 		return true // rejected for good: counted as dropped by record
 	}
-	l.isolate(ctx, items, func([]lane.Item[T], error) {})
-	return ctx.Err() == nil
+	mid := len(recs) / 2
+	for _, half := range [][]logRecord{recs[:mid], recs[mid:]} {
+		l.e.tel.isolationInsert(l)
+		if !l.writeLogBatch(ctx, b, half) {
+			return false
+		}
+	}
+	return true
+}
+
+func recordBytes(recs []logRecord) int {
+	n := 0
+	for _, r := range recs {
+		n += r.bytes
+	}
+	return n
 }
 
 var errUnknownRecord = errors.New("not a record this exporter writes (unknown format tag)")

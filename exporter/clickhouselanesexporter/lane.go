@@ -91,11 +91,11 @@ func (l *aLane[T]) close() {
 	l.closeOnce.Do(func() { close(l.closing) })
 }
 
-// blockWriter is what a lane needs of ClickHouse: fill the blocks of an insert path and
-// insert them, reporting each table's attempt. A destination is one; tests script one to
+// blockWriter is what a lane needs of ClickHouse: fill the blocks of an insert path from src
+// and insert them, reporting each table's attempt. A destination is one; tests script one to
 // drive the retry, unknown-outcome and breaker logic deterministically.
 type blockWriter interface {
-	insert(ctx context.Context, fill func([]*tableWriter), report func(insertResult)) error
+	insert(ctx context.Context, src blockSource, report func(insertResult)) error
 }
 
 // jitterSetting maps the config's 0 (no jitter) to the breaker's "none" (negative); the
@@ -192,6 +192,20 @@ func (l *aLane[T]) complete(ctx context.Context, items []lane.Item[T], err error
 // safe: those were never accepted. Once every caller has given up, the batch fails as usual:
 // settling it then could only add rows the clients are about to resend.
 func (l *aLane[T]) insert(ctx context.Context, batch []lane.Item[T], report func(insertResult)) error {
+	source := func() blockSource {
+		return blockSource{fill: func(tables []*tableWriter) (bool, error) {
+			for _, it := range batch {
+				l.e.sig.fill(tables, it.Payload)
+			}
+			return false, nil
+		}}
+	}
+	return l.insertFrom(ctx, batch, lane.Total(batch).Bytes, source, report)
+}
+
+// insertFrom is insert with the rows from a new source per attempt (bytes: their weight, for
+// telemetry); batch is nil when they are not in memory (on_wal), whose callers are gone.
+func (l *aLane[T]) insertFrom(ctx context.Context, batch []lane.Item[T], bytes int, source func() blockSource, report func(insertResult)) error {
 	rc := l.e.cfg.Retry
 	backoff := rc.InitialInterval
 	var last error
@@ -212,16 +226,12 @@ func (l *aLane[T]) insert(ctx context.Context, batch []lane.Item[T], report func
 			}
 			continue
 		}
-		err = l.writer.insert(ctx, func(tables []*tableWriter) {
-			for _, it := range batch {
-				l.e.sig.fill(tables, it.Payload)
-			}
-		}, report)
+		err = l.writer.insert(ctx, source(), report)
 		tok.Done(err)
 		l.schemaFault.Store(chinsert.IsSchema(err))
 		switch {
 		case err == nil:
-			l.e.tel.committed(l, lane.Total(batch).Bytes)
+			l.e.tel.committed(l, bytes)
 			return nil
 		case isPermanent(err):
 			return backpressure.Invalid(err.Error())

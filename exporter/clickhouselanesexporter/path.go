@@ -74,6 +74,70 @@ type insertResult struct {
 	err      error
 }
 
+// blockSource is what one insert attempt writes. fill appends the next rows to the path's
+// blocks and reports whether more follow.
+//
+// Without a token, fill is called once and every non-empty block is inserted with a hash of
+// its content as deduplication token (see flush). With token, the signal writes one table
+// and its rows are streamed: one INSERT whose blocks fill makes one at a time, the table's
+// block reset between them, so memory holds one block whatever the batch's size; token(table)
+// is its deduplication token, named before the first block is known.
+type blockSource struct {
+	fill  func(tables []*tableWriter) (more bool, err error)
+	token func(table string) string
+	done  func() // if set, called when the attempt is over (the blocks are no longer needed)
+}
+
+// write inserts what src fills, each table's attempt bounded by timeout.
+func (p *insertPath) write(ctx context.Context, timeout time.Duration, src blockSource, report func(insertResult)) error {
+	if src.done != nil {
+		defer src.done()
+	}
+	if src.token != nil {
+		return p.stream(ctx, timeout, src, report)
+	}
+	if _, err := src.fill(p.tables); err != nil {
+		p.reset()
+		return err
+	}
+	return p.flush(ctx, timeout, report)
+}
+
+// stream inserts the single table's rows from src as one INSERT of one or more blocks.
+func (p *insertPath) stream(ctx context.Context, timeout time.Duration, src blockSource, report func(insertResult)) error {
+	defer p.reset()
+	t := p.tables[0]
+	t.block.Reset()
+	more, err := src.fill(p.tables)
+	if err != nil {
+		return err
+	}
+	rows := t.block.Rows()
+	if rows == 0 {
+		return nil
+	}
+	start := time.Now()
+	actx, cancel := context.WithTimeout(ctx, timeout)
+	err = p.ins.InsertStream(actx, t.query, t.input, src.token(t.name), func() (bool, error) {
+		t.block.Reset()
+		if !more {
+			return false, nil
+		}
+		var err error
+		if more, err = src.fill(p.tables); err != nil {
+			return false, err
+		}
+		rows += t.block.Rows()
+		return t.block.Rows() > 0, nil
+	})
+	cancel()
+	if err != nil {
+		err = insertFault(t.name, &insertError{table: t.name, err: err})
+	}
+	report(insertResult{table: t.name, rows: rows, duration: time.Since(start), err: err})
+	return err
+}
+
 // flush inserts every non-empty block, each attempt bounded by timeout, and resets the blocks
 // whatever happens: the caller still holds the pdata and retries from it.
 //

@@ -170,11 +170,10 @@ func (l *tableLayouts) report(table string, missing, computed []string) {
 
 // write fits p to the tables' current columns, fills it and inserts it. A schema error makes
 // the next write read the columns again.
-func (d *destination) write(ctx context.Context, p *insertPath, fill func([]*tableWriter), report func(insertResult)) error {
+func (d *destination) write(ctx context.Context, p *insertPath, src blockSource, report func(insertResult)) error {
 	err := d.layouts.fit(ctx, p)
 	if err == nil {
-		fill(p.tables)
-		err = p.flush(ctx, d.cfg.InsertTimeout, report)
+		err = p.write(ctx, d.cfg.InsertTimeout, src, report)
 	}
 	if chinsert.IsSchema(err) {
 		d.layouts.invalidate(err)
@@ -189,7 +188,7 @@ func (d *destination) write(ctx context.Context, p *insertPath, fill func([]*tab
 func (d *destination) readColumns(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, schemaTimeout)
 	defer cancel()
-	err := d.insert(ctx, func([]*tableWriter) {}, func(insertResult) {})
+	err := d.insert(ctx, blockSource{fill: func([]*tableWriter) (bool, error) { return false, nil }}, func(insertResult) {})
 	if err != nil && !chinsert.IsSchema(err) {
 		d.layouts.logger.Warn("Could not read the ClickHouse tables' columns at start; the first insert will",
 			zap.String("destination", d.name), zap.Error(err))

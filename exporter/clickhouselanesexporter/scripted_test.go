@@ -3,44 +3,71 @@ package clickhouselanesexporter
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ClickHouse/ch-go/proto"
 	"github.com/stretchr/testify/assert"
+	"go.opentelemetry.io/collector/component"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
+
+	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chinsert"
+	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/lane"
 )
 
 // scriptedClickHouse stands in for a lane's destination: each insert fills real column
-// blocks (so what would be sent is known) and answers with the next scripted error (nil, or
-// the end of the script: committed).
+// blocks (so what would be sent is known: every block of a streamed insert, and its token)
+// and answers with the next scripted error (nil, or the end of the script: committed).
 type scriptedClickHouse struct {
 	mu       sync.Mutex
 	tables   []*tableWriter
 	script   []error
-	attempts []string // the encoded block of every attempt
+	attempts []string // the encoded block(s) of every attempt, after its token if it has one
+	blocks   []int    // the number of blocks of every attempt
+	// budget, if set, is read after each block is filled: maxUsed is the most it held.
+	budget  *lane.Budget
+	maxUsed int64
 }
 
 func newScripted(cfg *Config, script ...error) *scriptedClickHouse {
 	return &scriptedClickHouse{tables: logsSignal.tables(cfg.Database, cfg), script: script}
 }
 
-func (s *scriptedClickHouse) insert(_ context.Context, fill func([]*tableWriter), report func(insertResult)) error {
+func (s *scriptedClickHouse) insert(_ context.Context, src blockSource, report func(insertResult)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.tables[0]
-	t.block.Reset()
-	fill(s.tables)
 	var buf proto.Buffer
-	encodeBlock(&buf, t.block.Input())
+	if src.token != nil {
+		buf.PutString(src.token(t.name))
+	}
+	if src.done != nil {
+		defer src.done()
+	}
+	rows, blocks := 0, 0
+	for more := true; more; {
+		t.block.Reset()
+		var err error
+		if more, err = src.fill(s.tables); err != nil {
+			return err
+		}
+		rows += t.block.Rows()
+		blocks++
+		if s.budget != nil {
+			s.maxUsed = max(s.maxUsed, s.budget.Used())
+		}
+		encodeBlock(&buf, t.block.Input())
+	}
 	s.attempts = append(s.attempts, string(buf.Buf))
+	s.blocks = append(s.blocks, blocks)
 	var err error
 	if len(s.script) > 0 {
 		err, s.script = s.script[0], s.script[1:]
 	}
-	report(insertResult{table: t.name, rows: t.block.Rows(), err: err})
+	report(insertResult{table: t.name, rows: rows, err: err})
 	return err
 }
 
@@ -115,4 +142,61 @@ func TestScriptedOnWALRetriesTheSameBatchUntilCommitted(t *testing.T) {
 		assert.Equal(t, sent[0], s, "every attempt is the same block (the same deduplication token)")
 	}
 	assert.False(t, breakerOpened(tel), "failure_threshold 10 was not reached")
+}
+
+// On insert, a batch whose attempts failed before anything was sent (chinsert.NotSentError:
+// no connection, a column the driver cannot encode) gets its retry::max_attempts and a 503:
+// nothing of it can be in ClickHouse, so it is not held as an unknown outcome would be.
+func TestScriptedNotSentIsNotHeldAsUnknown(t *testing.T) {
+	notSent := fmt.Errorf("insert into otel_logs: %w", &chinsert.NotSentError{})
+	cfg, fake := scriptedConfig(t, func(cfg *Config) *scriptedClickHouse {
+		return newScripted(cfg, notSent, notSent, notSent, notSent, notSent)
+	})
+	exp, _ := startLogsExporter(t, cfg)
+	requireRetryable(t, exp.ConsumeLogs(context.Background(), uniqueLogs("a", 3)), codes.Unavailable)
+	assert.Len(t, fake.sent(), 3, "max_attempts, then given up")
+}
+
+// On WAL, a batch is streamed: one insert of a block per streamBlockRows rows (whole
+// records), under a token named by the log and the records, the same on every attempt.
+func TestScriptedOnWALStreamsABatchInBlocks(t *testing.T) {
+	smallStreamBlocks(t, 1)
+	cfg, fake := scriptedConfig(t, func(cfg *Config) *scriptedClickHouse { return newScripted(cfg, errTransient) })
+	cfg.Acknowledge, cfg.WAL.Directory, cfg.WAL.Sync = AckOnWAL, t.TempDir(), WALSyncNever
+	cfg.Lanes.FlushRows, cfg.Lanes.FlushInterval = 12, time.Hour
+	exp, _ := startLogsExporter(t, cfg)
+	for i := range 4 {
+		require.NoError(t, exp.ConsumeLogs(context.Background(), uniqueLogs(fmt.Sprint(i), 3)))
+	}
+	require.Eventually(t, func() bool { return len(fake.sent()) == 2 }, time.Minute, time.Millisecond)
+	sent := fake.sent()
+	assert.Equal(t, sent[0], sent[1], "the retry is the same blocks and token")
+	assert.Contains(t, sent[0], "sluice-wal-")
+	fake.mu.Lock()
+	defer fake.mu.Unlock()
+	assert.Equal(t, []int{4, 4}, fake.blocks, "one block per record")
+}
+
+// On WAL, the block being filled and sent holds its records' bytes of lanes::memory_budget:
+// with a budget of two and a half records, a backlog of six goes as one insert of blocks of
+// two records, the budget never passed, and nothing is held once it is committed.
+func TestScriptedOnWALBlocksStayWithinTheMemoryBudget(t *testing.T) {
+	cfg, fake := scriptedConfig(t, func(cfg *Config) *scriptedClickHouse { return newScripted(cfg) })
+	cfg.Acknowledge, cfg.WAL.Directory, cfg.WAL.Sync = AckOnWAL, t.TempDir(), WALSyncNever
+	record := len(mustMarshalLogs(t, uniqueLogs("record 0", 10))) + 1
+	cfg.Lanes.MemoryBudget, cfg.Lanes.FlushRows, cfg.Lanes.FlushInterval = int64(2*record+record/2), 60, time.Hour
+	exp, tel := newLogsExporter(t, cfg)
+	fake.budget = sharedBudget(component.NewIDWithName(NewFactory().Type(), t.Name()), cfg.Lanes.MemoryBudget)
+	startComponent(t, exp)
+	for i := range 6 {
+		require.NoError(t, exp.ConsumeLogs(context.Background(), uniqueLogs(fmt.Sprint("record ", i), 10)))
+	}
+	require.Eventually(t, func() bool { return metricByLane(tel, "otelcol_sluice_exporter_wal_bytes")["logs"] == 0 },
+		time.Minute, time.Millisecond)
+	fake.mu.Lock()
+	defer fake.mu.Unlock()
+	assert.Equal(t, []int{3}, fake.blocks, "one insert, two records a block")
+	assert.LessOrEqual(t, fake.maxUsed, cfg.Lanes.MemoryBudget)
+	assert.Positive(t, fake.maxUsed, "the blocks were counted")
+	assert.Zero(t, fake.budget.Used(), "released once committed")
 }

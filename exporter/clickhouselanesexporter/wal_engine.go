@@ -11,6 +11,7 @@ type (
 	walIndex    = wal.Index
 	walState    = wal.State
 	walRecovery = wal.Recovery
+	walRecord   = wal.Record
 )
 
 type walLog interface {
@@ -18,6 +19,7 @@ type walLog interface {
 	Read(from wal.Index, maxBytes int) ([]wal.Record, error)
 	SaveState(s wal.State) error
 	Stats() wal.Stats
+	ID() string // random, new for every log directory: names its batches' tokens
 	Close() error
 }
 

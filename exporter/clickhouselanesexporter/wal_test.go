@@ -353,9 +353,10 @@ func TestOnWALBadRequestIsIsolatedByHalving(t *testing.T) {
 	assert.Equal(t, int64(6), metricByLane(tel, "otelcol_sluice_exporter_isolation_inserts")["logs"])
 }
 
-// TestOnWALBatchesStayWithinTheMemoryBudget: a drained batch holds its protobuf bytes of
-// lanes::memory_budget until it is settled, so with a budget of about two records the lane
-// inserts the backlog two records at a time, and everything lands.
+// TestOnWALBatchesStayWithinTheMemoryBudget: a drained block holds its protobuf bytes of
+// lanes::memory_budget until it is sent, so with a budget of about two records the lane
+// streams the backlog two records a block (TestScriptedOnWALBlocksStayWithinTheMemoryBudget
+// counts them), and everything lands.
 func TestOnWALBatchesStayWithinTheMemoryBudget(t *testing.T) {
 	endpoint := chlocal.ForTest(t)
 	cfg := walTestConfig(t, endpoint)
@@ -363,7 +364,7 @@ func TestOnWALBatchesStayWithinTheMemoryBudget(t *testing.T) {
 	cfg.Lanes.MemoryBudget, cfg.Lanes.MaxQueueBytes = int64(2*record+record/2), 1<<20 // only the budget splits
 	dead := *cfg
 	dead.Endpoint, dead.DrainTimeout = "tcp://127.0.0.1:1", 50*time.Millisecond
-	set, tel := settingsWithTelemetry(t)
+	set, _ := settingsWithTelemetry(t)
 	first := newWALLogsExporter(t, set, &dead)
 	for i := range 6 {
 		require.NoError(t, first.ConsumeLogs(context.Background(), uniqueLogs(fmt.Sprint("record ", i), 10)))
@@ -373,13 +374,6 @@ func TestOnWALBatchesStayWithinTheMemoryBudget(t *testing.T) {
 	second := newWALLogsExporter(t, set, cfg)
 	defer func() { require.NoError(t, second.Shutdown(context.Background())) }()
 	requireLands(t, endpoint, cfg, 60)
-	m, err := tel.GetMetric("otelcol_sluice_exporter_insert_duration")
-	require.NoError(t, err)
-	var inserts uint64
-	for _, dp := range m.Data.(metricdata.Histogram[float64]).DataPoints {
-		inserts += dp.Count
-	}
-	assert.GreaterOrEqual(t, inserts, uint64(3), "six records, at most two per batch")
 }
 
 func mustMarshalLogs(t *testing.T, ld plog.Logs) []byte {

@@ -14,6 +14,9 @@ import (
 type OutcomeUnknownError struct{ err error }
 
 func (e *OutcomeUnknownError) Error() string {
+	if e.err == nil {
+		return "insert outcome unknown (it may have been committed)"
+	}
 	return "insert outcome unknown (it may have been committed): " + e.err.Error()
 }
 
@@ -24,6 +27,21 @@ func OutcomeUnknown(err error) bool {
 	var u *OutcomeUnknownError
 	return errors.As(err, &u)
 }
+
+// NotSentError is an insert that failed before any of its data was written to the
+// connection (dialling, the handshake, a dead kept connection, inferring the columns' types,
+// encoding the first block): nothing can have been committed, so its rows may be retried in
+// any batch, or given up, without risking a duplicate.
+type NotSentError struct{ err error }
+
+func (e *NotSentError) Error() string {
+	if e.err == nil {
+		return "insert not sent"
+	}
+	return "insert not sent: " + e.err.Error()
+}
+
+func (e *NotSentError) Unwrap() error { return e.err }
 
 // Class is what a failed insert means for its rows.
 type Class uint8

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 
 	"github.com/ClickHouse/ch-go"
@@ -105,27 +106,69 @@ func (in *Inserter) Exec(ctx context.Context, sql string) error {
 	return nil
 }
 
-// Insert sends in as one block with query (an INSERT ... VALUES). The settings make the insert
-// synchronous unless AsyncInsert is set, and carry a deduplication token when Deduplicate is.
+// Insert sends input as one block with query (an INSERT ... VALUES), and empties its columns
+// once sent. The settings make the insert synchronous unless AsyncInsert is set, and carry a
+// deduplication token (a hash of the block) when Deduplicate is.
 func (in *Inserter) Insert(ctx context.Context, query string, input proto.Input) error {
+	return in.insert(ctx, query, input, "", nil)
+}
+
+// InsertStream sends one INSERT of several blocks: input holds the first block's rows, and
+// next, called after each block is sent, refills it and reports whether it holds another
+// block (false: the end; input is emptied). The server takes the blocks as one insert (one part unless it
+// passes min_insert_block_size_rows/bytes), so only one block's columns are ever in memory.
+// token is the insert_deduplication_token when Deduplicate is on: it cannot be a hash of the
+// content, which is not all known when the query starts.
+func (in *Inserter) InsertStream(ctx context.Context, query string, input proto.Input, token string, next func() (bool, error)) error {
+	return in.insert(ctx, query, input, token, next)
+}
+
+func (in *Inserter) insert(ctx context.Context, query string, input proto.Input, token string, next func() (bool, error)) error {
 	c, err := in.conn(ctx)
 	if err != nil {
-		return err
+		return &NotSentError{err: err}
 	}
-	q := ch.Query{Body: query, Input: input, Settings: in.settings(input)}
+	if token == "" && in.opts.Deduplicate {
+		token = in.hash.token(input)
+	}
+	// ch-go calls OnInput once the first block is written to the connection: from then on
+	// rows may be in ClickHouse. Before it (ping, sending the query, inferring the columns'
+	// types, encoding the first block) nothing can have been committed.
+	sent := false
+	q := ch.Query{Body: query, Input: input, Settings: in.settings(token), OnInput: func(context.Context) error {
+		sent = true
+		more := false
+		if next != nil {
+			var err error
+			if more, err = next(); err != nil {
+				return err
+			}
+		}
+		if !more {
+			// ch-go sends the input again if it still holds rows at io.EOF.
+			for _, c := range input {
+				c.Data.(interface{ Reset() }).Reset()
+			}
+			return io.EOF
+		}
+		return nil
+	}}
 	if err := c.Do(ctx, q); err != nil {
 		in.drop()
-		if _, isException := ch.AsException(err); !isException {
-			// The data may have reached the server and been committed before the answer
-			// was lost (a timeout, a reset connection).
-			return &OutcomeUnknownError{err: err}
+		if _, isException := ch.AsException(err); isException {
+			return err
 		}
-		return err
+		if !sent {
+			return &NotSentError{err: err}
+		}
+		// The data may have reached the server and been committed before the answer
+		// was lost (a timeout, a reset connection).
+		return &OutcomeUnknownError{err: err}
 	}
 	return nil
 }
 
-func (in *Inserter) settings(input proto.Input) []ch.Setting {
+func (in *Inserter) settings(token string) []ch.Setting {
 	s := make([]ch.Setting, 0, 5)
 	if in.opts.AsyncInsert {
 		s = append(s, ch.Setting{Key: "async_insert", Value: "1"},
@@ -135,7 +178,7 @@ func (in *Inserter) settings(input proto.Input) []ch.Setting {
 		s = append(s, ch.Setting{Key: "async_insert", Value: "0"})
 	}
 	if in.opts.Deduplicate {
-		s = append(s, ch.Setting{Key: "insert_deduplication_token", Value: in.hash.token(input)})
+		s = append(s, ch.Setting{Key: "insert_deduplication_token", Value: token})
 	}
 	// Into a Distributed table, an insert returns only once every shard has its rows, so an
 	// acknowledgement means committed (by default it means queued on the receiving node). It

@@ -2,6 +2,7 @@ package chinsert
 
 import (
 	"encoding/hex"
+	"strconv"
 
 	"github.com/ClickHouse/ch-go/proto"
 	"github.com/cespare/xxhash/v2"
@@ -34,4 +35,15 @@ func (h *hasher) token(input proto.Input) string {
 	var sum [8]byte
 	b := h.d.Sum(sum[:0])
 	return "sluice-" + hex.EncodeToString(b)
+}
+
+// LogToken is the insert_deduplication_token of the records first..last of the write-ahead
+// log whose random id is log, inserted into table. It names the rows by where they are kept,
+// not by their content, so an insert streamed in several blocks has its token before its
+// first block; and it is the same across retries and restarts, because a batch's bounds are
+// saved before its insert. The log id, new for every log directory ever created, keeps a
+// recreated log's indexes 1, 2, … from matching an old log's tokens still in ClickHouse's
+// deduplication window (which would drop new rows silently).
+func LogToken(log string, first, last uint64, table string) string {
+	return "sluice-wal-" + log + "-" + strconv.FormatUint(first, 10) + "-" + strconv.FormatUint(last, 10) + "-" + table
 }

@@ -32,7 +32,7 @@ func TestTokenFollowsContent(t *testing.T) {
 func TestSettingsAreExplicit(t *testing.T) {
 	in := New(Options{Deduplicate: true})
 	got := map[string]string{}
-	for _, s := range in.settings(input("x")) {
+	for _, s := range in.settings("sluice-x") {
 		got[s.Key] = s.Value
 	}
 	if got["async_insert"] != "0" || got["insert_deduplication_token"] == "" || got["insert_distributed_sync"] != "1" {
@@ -40,7 +40,7 @@ func TestSettingsAreExplicit(t *testing.T) {
 	}
 	in = New(Options{AsyncInsert: true, WaitForAsyncInsert: true, Deduplicate: true})
 	got = map[string]string{}
-	for _, s := range in.settings(input("x")) {
+	for _, s := range in.settings("sluice-x") {
 		got[s.Key] = s.Value
 	}
 	if got["async_insert"] != "1" || got["wait_for_async_insert"] != "1" || got["async_insert_deduplicate"] != "1" {

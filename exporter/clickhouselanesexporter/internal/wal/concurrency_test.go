@@ -93,7 +93,7 @@ func TestIndexesContinueAfterEveryRecordWasCommittedAndDeleted(t *testing.T) {
 	appendN(t, l, 0, 5, 10)
 	require.NoError(t, l.SaveState(State{Committed: 5}))
 	require.NoError(t, l.Close())
-	assert.Equal(t, []string{"STATE"}, dirNames(t, dir))
+	assert.Equal(t, []string{"ID", "STATE"}, dirNames(t, dir))
 
 	l, rec := openLog(t, dir, Options{Sync: SyncNever})
 	assert.Equal(t, Recovery{State: State{Committed: 5}}, rec)

@@ -82,7 +82,9 @@
 // slots overwritten in turn, each with a sequence number and its own
 // CRC-32C, so a save is one in-place write and one fsync, a save cut off by
 // a crash leaves the previous one, and saving needs no free block (a lane
-// commits, and so deletes segments, on a full disk). See state.go. The
+// commits, and so deletes segments, on a full disk). See state.go. ID holds
+// the log's random id (Log.ID), written at the first Open and kept after:
+// a directory created again gets a new one (see id.go). The
 // exporter's root holds LOCK (flock; Open does not lock) and one directory
 // per lane.
 //

@@ -56,7 +56,7 @@ func TestAFailedWriteOrFsyncLeavesNothingBehindAndTheLogUsable(t *testing.T) {
 				appendN(t, l, 2, 1, 100)
 			}
 			require.NoError(t, l.Close())
-			assert.Equal(t, []string{"00000000000000000001.seg", "00000000000000000006.seg", "STATE"}, dirNames(t, dir),
+			assert.Equal(t, []string{"00000000000000000001.seg", "00000000000000000006.seg", "ID", "STATE"}, dirNames(t, dir),
 				"the segment the failed write started is gone")
 
 			l, rec := openLog(t, dir, o)

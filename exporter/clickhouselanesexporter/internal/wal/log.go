@@ -82,6 +82,7 @@ type Stats struct {
 // Log is one lane's append-only segmented log. Safe for concurrent use.
 type Log struct {
 	dir      string
+	id       string // see ID
 	opts     Options
 	appended chan struct{}
 
@@ -126,8 +127,13 @@ func Open(dir string, o Options) (*Log, Recovery, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, Recovery{}, fmt.Errorf("create log directory: %w", err)
 	}
+	id, err := loadID(dir, o.Sync)
+	if err != nil {
+		return nil, Recovery{}, err
+	}
 	l := &Log{
 		dir:         dir,
+		id:          id,
 		opts:        o,
 		appended:    make(chan struct{}, 1),
 		open:        &batch{},

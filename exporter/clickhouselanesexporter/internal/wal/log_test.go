@@ -107,12 +107,12 @@ func TestSaveStateDeletesCommittedSegmentsAndReleasesBudget(t *testing.T) {
 	assert.Equal(t, 6*size, budget.Used())
 
 	require.NoError(t, l.SaveState(State{Committed: 3}))
-	assert.Equal(t, []string{"00000000000000000003.seg", "00000000000000000005.seg", "STATE"}, dirNames(t, dir))
+	assert.Equal(t, []string{"00000000000000000003.seg", "00000000000000000005.seg", "ID", "STATE"}, dirNames(t, dir))
 	assert.Equal(t, 4*size, budget.Used())
 	assert.Equal(t, int64(2), l.Stats().Segments)
 
 	require.NoError(t, l.SaveState(State{Committed: 6}))
-	assert.Equal(t, []string{"STATE"}, dirNames(t, dir))
+	assert.Equal(t, []string{"ID", "STATE"}, dirNames(t, dir))
 	assert.Zero(t, budget.Used())
 	st := l.Stats()
 	assert.Zero(t, st.Bytes)
