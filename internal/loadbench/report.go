@@ -29,6 +29,9 @@ type metric struct {
 
 var tableMetrics = []metric{
 	{"items/s acknowledged", func(i *Iteration) float64 { return i.ItemsPerSec }, false},
+	// Acknowledged is not written: a log (or upstream's memory) can acknowledge faster than
+	// ClickHouse takes the rows. This is the rate of rows in ClickHouse, catch-up included.
+	{"items/s landed (incl. catch-up)", landedPerSec, false},
 	{"collector CPU µs/item", func(i *Iteration) float64 { return i.CPUusPerItem }, true},
 	{"peak RSS MiB", func(i *Iteration) float64 { return i.PeakRSSMiB }, true},
 	{"p50 latency ms", func(i *Iteration) float64 { return i.P50us / 1e3 }, true},
@@ -40,6 +43,13 @@ var tableMetrics = []metric{
 	{"lost (acked, not landed)", func(i *Iteration) float64 { return float64(i.Lost) }, true},
 	{"duplicates", func(i *Iteration) float64 { return float64(i.Duplicates) }, true},
 	{"client CPU s", func(i *Iteration) float64 { return i.ClientCPUs }, true},
+}
+
+func landedPerSec(i *Iteration) float64 {
+	if d := i.DurationS + i.CatchUpS; d > 0 {
+		return float64(i.Landed) / d
+	}
+	return 0
 }
 
 func mean(its []*Iteration, f func(*Iteration) float64) float64 {
