@@ -393,12 +393,18 @@ func TestOnWALDrainedLogsAreRemovedAtShutdown(t *testing.T) {
 	cfg.Routes = []RouteConfig{{Name: "sick", LaneKeys: []string{"sick"}, Endpoint: hangingServer(t)}}
 	root := filepath.Join(cfg.WAL.Directory, "logs")
 	require.NoError(t, os.MkdirAll(filepath.Join(root, "gone"+removingSuffix), 0o750))
-	exp, _ := newLogsExporter(t, cfg)
+	exp, tel := newLogsExporter(t, cfg)
 	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
 	require.NoDirExists(t, filepath.Join(root, "gone"+removingSuffix))
 	require.NoError(t, exp.ConsumeLogs(tenantCtx("healthy"), tenantLogs("healthy", 3)))
 	require.NoError(t, exp.ConsumeLogs(tenantCtx("sick"), tenantLogs("sick", 3)))
 	require.Eventually(t, func() bool { return tenantCounts(t, endpoint, cfg)["svc-healthy"] == 3 }, time.Minute, 10*time.Millisecond)
+	// Committed in the log too (its segment deleted), not just visible in ClickHouse: a
+	// shutdown during the insert's answer would rightly keep the batch pending.
+	require.Eventually(t, func() bool {
+		b, ok := metricByLane(tel, "otelcol_sluice_exporter_wal_bytes")["healthy"]
+		return ok && b == 0
+	}, time.Minute, 10*time.Millisecond)
 	require.NoError(t, exp.Shutdown(context.Background()))
 	assert.NoDirExists(t, filepath.Join(root, "healthy"))
 	assert.DirExists(t, filepath.Join(root, "sick"))
