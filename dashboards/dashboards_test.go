@@ -32,8 +32,11 @@ type exposed struct {
 	enums  map[string][]string
 }
 
-// scrapeLabels are added by Prometheus itself; le by histogram buckets.
-var scrapeLabels = []string{"job", "instance"}
+// scrapeLabels are added by Prometheus itself (job, instance) and by the collector's
+// Prometheus exporter: the component's id as a scope label, present when the collector runs
+// with --feature-gates=telemetry.newPipelineTelemetry (two instances of a component are then
+// told apart; without the gate the label is absent and grouping by it changes nothing).
+var scrapeLabels = []string{"job", "instance", "otel_scope_otelcol_component_id"}
 
 // catalog maps every exposed name (otelcol_ + metadata name, histograms with their three
 // series) to its labels, from both components' metadata.yaml and StandardMetrics.

@@ -20,4 +20,7 @@ MSG
 fi
 echo "  stop:         Ctrl-C (stops the collector, then ClickHouse)" >&2
 echo >&2
-exec "$bin" --config "$config"
+# The collector's telemetry.newPipelineTelemetry gate labels every component's metrics with
+# its id (otel_scope_otelcol_component_id), so two sluice receivers or two clickhouselanes
+# exporters show as separate series on the dashboard.
+exec "$bin" --feature-gates=telemetry.newPipelineTelemetry --config "$config"
