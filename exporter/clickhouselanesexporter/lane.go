@@ -229,6 +229,9 @@ func (l *aLane[T]) insertFrom(ctx context.Context, batch []lane.Item[T], bytes i
 		err = l.writer.insert(ctx, source(), report)
 		tok.Done(err)
 		l.schemaFault.Store(chinsert.IsSchema(err))
+		if err != nil && ctx.Err() == nil {
+			l.e.tel.insertFailed(l, err)
+		}
 		switch {
 		case err == nil:
 			l.e.tel.committed(l, bytes)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 	"google.golang.org/grpc/codes"
@@ -54,6 +55,9 @@ func TestDroppedTableKeepsTheRows(t *testing.T) {
 	}
 	if _, err := tel.GetMetric("otelcol_sluice_exporter_rows_dropped"); err == nil {
 		t.Fatal("rows were counted as dropped")
+	}
+	if got := insertFailures(t, tel)["schema"]; got != 2 {
+		t.Fatalf("%d insert attempts counted as failed for schema, want the 2 attempts", got)
 	}
 
 	createTables(t, endpoint, cfg, "logs")
@@ -171,4 +175,35 @@ func TestDroppedTableKeepsQueuedRows(t *testing.T) {
 	if _, err := tel.GetMetric("otelcol_sluice_exporter_rows_dropped"); err == nil {
 		t.Fatal("rows were counted as dropped")
 	}
+}
+
+// insertFailures is sluice_exporter_insert_failures by failure.
+func insertFailures(t *testing.T, tel *componenttest.Telemetry) map[string]int64 {
+	return sumByAttribute(t, tel, "otelcol_sluice_exporter_insert_failures", "failure")
+}
+
+// TestOnWALDroppedTableShowsAsSchemaFailures: with on_wal no client is refused when the table
+// is dropped (the log takes the rows), so the failed attempts are where the schema error
+// shows: counted as failure schema, the rows kept, and inserted once the table is back.
+func TestOnWALDroppedTableShowsAsSchemaFailures(t *testing.T) {
+	endpoint := chlocal.ForTest(t)
+	cfg := walTestConfig(t, endpoint)
+	exp, tel := startLogsExporter(t, cfg)
+	ctx := context.Background()
+	require.NoError(t, exp.ConsumeLogs(ctx, uniqueLogs("before", 3)))
+	requireLands(t, endpoint, cfg, 3)
+	conn := openDB(t, endpoint)
+	require.NoError(t, conn.Exec(ctx, "DROP TABLE "+quotedTable(cfg.Database, cfg.LogsTableName)))
+
+	require.NoError(t, exp.ConsumeLogs(ctx, uniqueLogs("while the table was gone", 4)), "on_wal acknowledges into the log")
+	require.Eventually(t, func() bool {
+		_, err := tel.GetMetric("otelcol_sluice_exporter_insert_failures")
+		return err == nil && insertFailures(t, tel)["schema"] >= 2
+	}, time.Minute, 10*time.Millisecond, "the drain's failed attempts are counted as schema failures")
+	if _, err := tel.GetMetric("otelcol_sluice_exporter_rows_dropped"); err == nil {
+		t.Fatal("rows were counted as dropped")
+	}
+
+	createTables(t, endpoint, cfg, "logs")
+	requireLands(t, endpoint, cfg, 4)
 }

@@ -10,8 +10,8 @@ import (
 
 	"github.com/ClickHouse/ch-go/proto"
 	"github.com/stretchr/testify/assert"
-	"go.opentelemetry.io/collector/component"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
 	"google.golang.org/grpc/codes"
 
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chinsert"

@@ -122,6 +122,25 @@ func (t *telemetry[T]) inserted(l *aLane[T], r insertResult) {
 		zap.Int("rows", r.rows), zap.Error(r.err))
 }
 
+// insertFailed counts one failed insert attempt by the kind of its error.
+func (t *telemetry[T]) insertFailed(l *aLane[T], err error) {
+	t.tb.SluiceExporterInsertFailures.Add(context.Background(), 1, t.laneAttrs(l, attribute.String("failure", failureOf(err))))
+}
+
+// failureOf names the kind of a failed insert's error for sluice_exporter_insert_failures.
+func failureOf(err error) string {
+	switch {
+	case chinsert.IsSchema(err):
+		return "schema"
+	case isPermanent(err):
+		return "rejected"
+	case chinsert.OutcomeUnknown(err):
+		return "unknown_outcome"
+	default:
+		return "unavailable"
+	}
+}
+
 // isolationInsert counts one insert made to isolate a rejected request.
 func (t *telemetry[T]) isolationInsert(l *aLane[T]) {
 	t.tb.SluiceExporterIsolationInserts.Add(context.Background(), 1, t.laneAttrs(l))

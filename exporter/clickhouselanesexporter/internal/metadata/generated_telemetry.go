@@ -32,6 +32,7 @@ type TelemetryBuilder struct {
 	SluiceExporterBreakerTransitions metric.Int64Counter
 	SluiceExporterBytesInserted      metric.Int64Counter
 	SluiceExporterInsertDuration     metric.Float64Histogram
+	SluiceExporterInsertFailures     metric.Int64Counter
 	SluiceExporterIsolationInserts   metric.Int64Counter
 	SluiceExporterLanesActive        metric.Int64ObservableUpDownCounter
 	SluiceExporterLanesOverflow      metric.Int64Counter
@@ -259,6 +260,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		metric.WithDescription("Duration of one insert attempt into one table. [Alpha]"),
 		metric.WithUnit("s"),
 		metric.WithExplicitBucketBoundaries([]float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}...),
+	)
+	errs = errors.Join(errs, err)
+	builder.SluiceExporterInsertFailures, err = builder.meter.Int64Counter(
+		"otelcol_sluice_exporter_insert_failures",
+		metric.WithDescription("Failed insert attempts, by failure (schema = the table or the server configuration refuses good rows, which are kept; rejected = the rows' values, dropped; unknown_outcome = sent and the answer lost, resent unchanged; unavailable = network, timeouts, server errors). Counted in every acknowledgement mode, so with on_wal, where no client is refused, it is where a schema error shows. [Alpha]"),
+		metric.WithUnit("{attempt}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.SluiceExporterIsolationInserts, err = builder.meter.Int64Counter(

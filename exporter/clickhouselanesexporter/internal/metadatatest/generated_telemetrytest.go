@@ -82,6 +82,22 @@ func AssertEqualSluiceExporterInsertDuration(t *testing.T, tt *componenttest.Tel
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
+func AssertEqualSluiceExporterInsertFailures(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_sluice_exporter_insert_failures",
+		Description: "Failed insert attempts, by failure (schema = the table or the server configuration refuses good rows, which are kept; rejected = the rows' values, dropped; unknown_outcome = sent and the answer lost, resent unchanged; unavailable = network, timeouts, server errors). Counted in every acknowledgement mode, so with on_wal, where no client is refused, it is where a schema error shows. [Alpha]",
+		Unit:        "{attempt}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_sluice_exporter_insert_failures")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
 func AssertEqualSluiceExporterIsolationInserts(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_sluice_exporter_isolation_inserts",

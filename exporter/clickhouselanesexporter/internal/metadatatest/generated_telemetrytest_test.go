@@ -59,6 +59,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.SluiceExporterBreakerTransitions.Add(context.Background(), 1)
 	tb.SluiceExporterBytesInserted.Add(context.Background(), 1)
 	tb.SluiceExporterInsertDuration.Record(context.Background(), 1)
+	tb.SluiceExporterInsertFailures.Add(context.Background(), 1)
 	tb.SluiceExporterIsolationInserts.Add(context.Background(), 1)
 	tb.SluiceExporterLanesOverflow.Add(context.Background(), 1)
 	tb.SluiceExporterRowsDropped.Add(context.Background(), 1)
@@ -80,6 +81,9 @@ func TestSetupTelemetry(t *testing.T) {
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualSluiceExporterInsertDuration(t, testTel,
 		[]metricdata.HistogramDataPoint[float64]{{}}, metricdatatest.IgnoreValue(),
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualSluiceExporterInsertFailures(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualSluiceExporterIsolationInserts(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
