@@ -96,6 +96,7 @@ func TestInvalidConfigs(t *testing.T) {
 		{"wal_lane_above_total", "wal::max_lane_bytes (2147483648) must not exceed wal::max_bytes (1073741824)"},
 		{"wal_negative_resend_window", "wal::resend_window must not be negative, found -1s"},
 		{"wal_segment_above_lane", "wal::segment_bytes (2097152) must not exceed wal::max_lane_bytes (1048576)"},
+		{"wal_batch_above_one_part", "lanes::flush_rows must be at most 1000000 with acknowledge on_wal (one ClickHouse part per batch), found 2000000"},
 		{"bad_lane_key", `lanes::key must be signal, metadata or resource_attribute, found "tenant"`},
 		{"lane_key_without_name", "lanes::key_name must name the metadata key"},
 		{"zero_max_lanes", "lanes::max_lanes must be positive, found 0"},

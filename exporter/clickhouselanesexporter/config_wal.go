@@ -49,11 +49,29 @@ func (s *WALSync) UnmarshalText(text []byte) error {
 	}
 }
 
+// The largest on_wal batch: below ClickHouse's default min_insert_block_size_rows, and in
+// protobuf bytes half its default min_insert_block_size_bytes (columns are larger).
+const (
+	maxWALBatchRows  = 1_000_000
+	maxWALBatchBytes = 128 << 20
+)
+
 func (c *Config) validateWAL() []error {
 	w := c.WAL
 	var errs []error
 	if c.Acknowledge == AckOnWAL && w.Directory == "" {
 		errs = append(errs, errors.New("wal::directory must be set when acknowledge is on_wal"))
+	}
+	// A log batch is deduplicated across a retry or a restart only while ClickHouse makes it
+	// one part: up to min_insert_block_size_rows (1,048,449) rows and _bytes (256 MiB) by
+	// default. Past those the part boundaries could fall elsewhere on a resend.
+	if c.Acknowledge == AckOnWAL && c.Lanes.FlushRows > maxWALBatchRows {
+		errs = append(errs, fmt.Errorf("lanes::flush_rows must be at most %d with acknowledge on_wal (one ClickHouse part per batch), found %d",
+			maxWALBatchRows, c.Lanes.FlushRows))
+	}
+	if c.Acknowledge == AckOnWAL && c.Lanes.MaxQueueBytes > maxWALBatchBytes {
+		errs = append(errs, fmt.Errorf("lanes::max_queue_bytes must be at most %d with acknowledge on_wal (one ClickHouse part per batch), found %d",
+			maxWALBatchBytes, c.Lanes.MaxQueueBytes))
 	}
 	for _, p := range []struct {
 		key string

@@ -51,8 +51,8 @@ func (l *aLane[T]) drain(ctx context.Context) {
 	st := l.recovery.State
 	next := st.Committed + 1
 	if st.PendingFirst != 0 {
-		b := l.read(st.PendingFirst, st.PendingLast)
-		if !l.insertBatch(ctx, b) {
+		b, ok := l.readPending(ctx, st.PendingFirst, st.PendingLast)
+		if !ok || !l.insertBatch(ctx, b) {
 			return
 		}
 		next = st.PendingLast + 1
@@ -62,10 +62,10 @@ func (l *aLane[T]) drain(ctx context.Context) {
 		if !l.waitForBatch(ctx, next, backlog) {
 			return
 		}
-		b := l.read(next, 0)
-		if b.last < next { // nothing readable (a read error was logged): try again later
+		b, _ := l.read(next, 0) // after a read error, the records read before it
+		if b.last < next {      // nothing readable (a read error was logged): try again later
 			backlog = false
-			if !sleepCtx(ctx, l.e.cfg.Lanes.FlushInterval) {
+			if !l.pause(ctx, l.e.cfg.Lanes.FlushInterval) {
 				return
 			}
 			continue
@@ -130,10 +130,42 @@ func (l *aLane[T]) waitForBatch(ctx context.Context, next walIndex, backlog bool
 	}
 }
 
+// readPending reads the pending batch first..last whole, retrying a failed read (a file that
+// cannot be opened now, say): committing a pending batch read only in part would move the
+// cursor past records never inserted. False when ctx ends first.
+func (l *aLane[T]) readPending(ctx context.Context, first, last walIndex) (*logBatch, bool) {
+	backoff := l.e.cfg.Retry.InitialInterval
+	for {
+		b, err := l.read(first, last)
+		if err == nil {
+			return b, true
+		}
+		if !sleepCtx(ctx, backoff) {
+			return nil, false
+		}
+		backoff = min(2*backoff, l.e.cfg.Retry.MaxInterval)
+	}
+}
+
+// pause waits d, or until the lane closes (then the worker drains without waiting) or ctx
+// ends; false when ctx ended.
+func (l *aLane[T]) pause(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-l.closing:
+	case <-ctx.Done():
+		return false
+	}
+	return true
+}
+
 // read names the batch from first on: up to last if last > 0 (a pending batch, exactly as
 // it was), else until flush_rows rows or lanes::max_queue_bytes bytes. It counts each
 // record's rows without decoding it; a record that cannot be counted is damaged and skipped.
-func (l *aLane[T]) read(first, last walIndex) *logBatch {
+// After a read error (logged) it returns the records read before it, and the error.
+func (l *aLane[T]) read(first, last walIndex) (*logBatch, error) {
 	lc := l.e.cfg.Lanes
 	b := &logBatch{first: first, last: first - 1, undecodable: map[walIndex]bool{}}
 	for from := first; ; {
@@ -144,18 +176,18 @@ func (l *aLane[T]) read(first, last walIndex) *logBatch {
 		}
 		if err != nil {
 			l.e.logger.Error("Write-ahead log read failed", zap.String("lane", l.label), zap.Error(err))
-			return b
+			return b, err
 		}
 		if len(recs) == 0 {
-			return b
+			return b, nil
 		}
 		for _, r := range recs {
 			if last > 0 && r.Index > last {
-				return b
+				return b, nil
 			}
 			if last == 0 && len(b.recs) > 0 && (b.rows >= lc.FlushRows || b.bytes+len(r.Payload) > lc.MaxQueueBytes) {
 				b.full = true
-				return b
+				return b, nil
 			}
 			b.last = r.Index
 			rows, err := l.recordRows(r.Payload)
@@ -172,7 +204,7 @@ func (l *aLane[T]) read(first, last walIndex) *logBatch {
 		}
 		from = recs[len(recs)-1].Index + 1
 		if last > 0 && from > last {
-			return b
+			return b, nil
 		}
 	}
 }
@@ -240,7 +272,10 @@ func (r *recordReader[T]) release() {
 
 // reserve takes n bytes of the budget for the next record, or reports false: the block is
 // full. With must (the block is empty, or is the whole batch: metrics) it waits for room,
-// and takes the record uncounted if it can never fit (a budget smaller than when it was
+// but only while it holds nothing: a metrics batch that already holds part of the budget
+// takes the rest uncounted instead of waiting, since two such batches waiting for each
+// other would never move (the batch is bounded by flush_rows and max_queue_bytes). It
+// also takes a record uncounted if it can never fit (a budget smaller than when it was
 // appended; a metrics batch larger than the budget).
 func (r *recordReader[T]) reserve(n int64, must bool) (bool, error) {
 	budget := r.l.e.budget
@@ -250,6 +285,9 @@ func (r *recordReader[T]) reserve(n int64, must bool) (bool, error) {
 	for !budget.TryReserve(n) {
 		if !must {
 			return false, nil
+		}
+		if r.reserved > 0 {
+			return true, nil // uncounted: never hold and wait
 		}
 		if !sleepCtx(r.ctx, time.Millisecond) {
 			return false, r.ctx.Err()

@@ -307,7 +307,13 @@ var errShuttingDown = backpressure.Unavailable("exporter is shutting down", time
 
 // laneFor returns the lane of key, creating it (and its worker) on first use. Keys beyond
 // max_lanes share the overflow lane, except routed keys, which always get their own.
-func (e *chExporter[T]) laneFor(key string) (*aLane[T], error) {
+func (e *chExporter[T]) laneFor(key string) (*aLane[T], error) { return e.lane(key, true) }
+
+// reopenLane is laneFor for a lane whose log is on disk at start: it gets its own lane even
+// beyond max_lanes (counted against it for new keys), so what its log holds is inserted.
+func (e *chExporter[T]) reopenLane(label string) (*aLane[T], error) { return e.lane(label, false) }
+
+func (e *chExporter[T]) lane(key string, capped bool) (*aLane[T], error) {
 	e.mu.RLock()
 	l, ok := e.lanes[key]
 	closed := e.closed
@@ -334,7 +340,7 @@ func (e *chExporter[T]) laneFor(key string) (*aLane[T], error) {
 		return l, nil
 	}
 	label := key
-	if !routed && e.unroutedLanesLocked() >= e.cfg.Lanes.MaxLanes {
+	if capped && !routed && e.unroutedLanesLocked() >= e.cfg.Lanes.MaxLanes {
 		label = overflowLane
 		if l, ok := e.lanes[label]; ok {
 			return l, nil

@@ -273,8 +273,8 @@ func (l *aLane[T]) unavailable(cause error, retryAfter time.Duration) error {
 
 func (l *aLane[T]) record(r insertResult) { l.e.tel.inserted(l, r) }
 
-// recordUnlessRejected records an attempt whose permanent rejection will be retried request
-// by request: the rows are not dropped yet, and the retry records what is.
+// recordUnlessRejected records an attempt whose permanent rejection will be isolated by
+// halving the batch: the rows are not dropped yet, and the halves record what is.
 func (l *aLane[T]) recordUnlessRejected(r insertResult) {
 	if isPermanent(r.err) {
 		l.e.tel.attempted(l, r)

@@ -69,6 +69,11 @@ func (l *aLane[T]) append(p part[T]) error {
 	}
 	// The memory budget bounds records being written, as it bounds queued rows otherwise.
 	n := int64(len(rec))
+	if n > e.budget.Limit() { // a 429 would be retried forever: this can never fit
+		e.tel.refused(l, reasonTooLarge, p.rows)
+		return backpressure.Invalid(fmt.Sprintf("a request of %d rows and %d bytes is larger than the exporter's lanes::memory_budget (%d): send smaller requests or raise the budget",
+			p.rows, n, e.budget.Limit()))
+	}
 	if !e.budget.TryReserve(n) {
 		e.tel.refused(l, reasonBudget, p.rows)
 		return l.refusals.budget
@@ -136,7 +141,9 @@ func (e *chExporter[T]) startWAL() error {
 		if !de.IsDir() || !ok {
 			continue
 		}
-		if _, err := e.laneFor(label); err != nil {
+		// A lane with a log on disk gets its own lane again, whatever max_lanes says now:
+		// folded into overflow, its acknowledged rows would never be read.
+		if _, err := e.reopenLane(label); err != nil {
 			return fmt.Errorf("reopen the write-ahead log of lane %q: %w", label, err)
 		}
 	}
@@ -164,7 +171,7 @@ func (l *aLane[T]) openLog() error {
 	l.replayTo, l.damagedSeen = st.LastIndex, st.Damaged
 	e.tel.recovered(l, rec)
 	if rec.StateDamaged {
-		e.logger.Warn("Write-ahead log cursor was damaged; every record still on disk is inserted again (deduplication drops what was committed, within its window)",
+		e.logger.Warn("Write-ahead log cursor was damaged; every record still on disk is inserted again, and rows already committed will be written twice (their batches are rebuilt with other bounds, so other deduplication tokens)",
 			zap.String("lane", l.label), zap.String("signal", e.sig.name), zap.String("directory", dir))
 	}
 	if rec.TornTailBytes > 0 || rec.DamagedRecords > 0 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -16,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -408,4 +410,43 @@ func TestOnWALDrainedLogsAreRemovedAtShutdown(t *testing.T) {
 	require.NoError(t, exp.Shutdown(context.Background()))
 	assert.NoDirExists(t, filepath.Join(root, "healthy"))
 	assert.DirExists(t, filepath.Join(root, "sick"))
+}
+
+// TestOnWALLanesOnDiskOutliveALowerMaxLanes: three tenant lanes leave rows in their logs
+// (ClickHouse down); the next start has max_lanes 1. Each log on disk is reopened as its
+// own lane, not folded into overflow, so every acknowledged row is inserted.
+func TestOnWALLanesOnDiskOutliveALowerMaxLanes(t *testing.T) {
+	endpoint := chlocal.ForTest(t)
+	cfg := walTestConfig(t, endpoint)
+	cfg.Lanes.Key, cfg.Lanes.KeyName = LaneByMetadata, "X-Scope-OrgID"
+	dead := *cfg
+	dead.Endpoint, dead.DrainTimeout = "tcp://127.0.0.1:1", 50*time.Millisecond
+	set, _ := settingsWithTelemetry(t)
+
+	first := newWALLogsExporter(t, set, &dead)
+	for _, tenant := range []string{"a", "b", "c"} {
+		require.NoError(t, first.ConsumeLogs(tenantCtx(tenant), tenantLogs(tenant, 4)))
+	}
+	require.NoError(t, first.Shutdown(context.Background()), "rows left in the logs are not an error")
+
+	cfg.Lanes.MaxLanes = 1
+	second := newWALLogsExporter(t, set, cfg)
+	defer func() { require.NoError(t, second.Shutdown(context.Background())) }()
+	requireLands(t, endpoint, cfg, 12)
+}
+
+// TestOnWALRequestLargerThanTheMemoryBudgetIs400: a record that can never fit in
+// lanes::memory_budget is refused as too large (400), not 429: a client would retry a 429
+// forever.
+func TestOnWALRequestLargerThanTheMemoryBudgetIs400(t *testing.T) {
+	cfg := walTestConfig(t, "tcp://127.0.0.1:1")
+	cfg.DrainTimeout = 50 * time.Millisecond
+	cfg.Lanes.MemoryBudget, cfg.Lanes.MaxQueueBytes = 2048, 2048
+	exp, tel := startLogsExporter(t, cfg)
+
+	err := exp.ConsumeLogs(context.Background(), uniqueLogs(strings.Repeat("x", 4096), 1))
+	require.Error(t, err)
+	require.True(t, consumererror.IsPermanent(err), "want a permanent (400) refusal, got %v", err)
+	require.Contains(t, err.Error(), "lanes::memory_budget")
+	require.Equal(t, int64(1), refusedByReason(t, tel)["too_large"])
 }
