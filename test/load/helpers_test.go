@@ -110,3 +110,30 @@ func fastRetry() loadgen.RetryPolicy {
 	r.MaxElapsedTime = 0
 	return r
 }
+
+// sampledRun is a load running in the background whose progress a test follows to time a
+// fault: samples carries them (dropped when nobody reads), done is closed when the load
+// ends, and then res and err hold its result.
+type sampledRun struct {
+	samples chan loadgen.Sample
+	done    chan struct{}
+	res     *loadgen.Result
+	err     error
+}
+
+// startSampled starts cfg, sampling every interval.
+func startSampled(ctx context.Context, cfg loadgen.Config, every time.Duration) *sampledRun {
+	r := &sampledRun{samples: make(chan loadgen.Sample, 1024), done: make(chan struct{})}
+	cfg.SampleEvery = every
+	cfg.OnSample = func(s loadgen.Sample) {
+		select {
+		case r.samples <- s:
+		default:
+		}
+	}
+	go func() {
+		defer close(r.done)
+		r.res, r.err = loadgen.Run(ctx, cfg)
+	}()
+	return r
+}

@@ -101,34 +101,20 @@ func TestOutageNoLossNoDuplicates(t *testing.T) {
 
 	// The fault follows the load's own progress: kill once items were acknowledged, restart
 	// once the client has seen refusals since the kill (or its requests hang on the dead server).
-	samples := make(chan loadgen.Sample, 1024)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	done := make(chan struct{})
-	var res *loadgen.Result
-	var runErr error
-	go func() {
-		defer close(done)
-		res, runErr = loadgen.Run(ctx, loadgen.Config{
-			Protocol: "grpc", Endpoint: ports.GRPCAddr(), Signal: loadgen.Logs,
-			Shape: loadgen.Shape{ItemsPerRequest: 100, Attributes: 2}, Senders: 8,
-			Requests: 300, Retry: fastRetry(), Timeout: 20 * time.Second,
-			SampleEvery: 50 * time.Millisecond,
-			OnSample: func(s loadgen.Sample) {
-				select {
-				case samples <- s:
-				default:
-				}
-			},
-		})
-	}()
+	run := startSampled(ctx, loadgen.Config{
+		Protocol: "grpc", Endpoint: ports.GRPCAddr(), Signal: loadgen.Logs,
+		Shape: loadgen.Shape{ItemsPerRequest: 100, Attributes: 2}, Senders: 8,
+		Requests: 300, Retry: fastRetry(), Timeout: 20 * time.Second,
+	}, 50*time.Millisecond)
 	var killedAt loadgen.Sample
 	killed, restarted := false, false
 	for !restarted {
 		select {
-		case <-done:
-			t.Fatalf("the load finished before the outage was over (killed %v): %v %+v", killed, runErr, res)
-		case s := <-samples:
+		case <-run.done:
+			t.Fatalf("the load finished before the outage was over (killed %v): %v %+v", killed, run.err, run.res)
+		case s := <-run.samples:
 			switch {
 			case !killed && s.ItemsAcked >= 2000:
 				if err := ch.Kill(); err != nil {
@@ -146,23 +132,23 @@ func TestOutageNoLossNoDuplicates(t *testing.T) {
 			}
 		}
 	}
-	<-done
-	if runErr != nil {
-		t.Fatal(runErr)
+	<-run.done
+	if run.err != nil {
+		t.Fatal(run.err)
 	}
-	t.Logf("%d requests, %d attempts, refused %v, acknowledged %d, failed %d", res.Requests, res.Attempts, res.Refused, res.ItemsAcked, res.ItemsFailed)
-	if res.ItemsFailed != 0 {
-		t.Errorf("%d items given up on by a client that retries without limit", res.ItemsFailed)
+	t.Logf("%d requests, %d attempts, refused %v, acknowledged %d, failed %d", run.res.Requests, run.res.Attempts, run.res.Refused, run.res.ItemsAcked, run.res.ItemsFailed)
+	if run.res.ItemsFailed != 0 {
+		t.Errorf("%d items given up on by a client that retries without limit", run.res.ItemsFailed)
 	}
-	for code := range res.Refused {
+	for code := range run.res.Refused {
 		if code == "500" || code == "INTERNAL" || code == "UNKNOWN" {
-			t.Errorf("refusals with %s: %v", code, res.Errors)
+			t.Errorf("refusals with %s: %v", code, run.res.Errors)
 		}
 	}
-	if res.RefusedWithoutHint != 0 {
-		t.Errorf("%d refusals without a retry hint", res.RefusedWithoutHint)
+	if run.res.RefusedWithoutHint != 0 {
+		t.Errorf("%d refusals without a retry hint", run.res.RefusedWithoutHint)
 	}
-	assertLandedExactly(t, conn, db, loadgen.Logs, res)
+	assertLandedExactly(t, conn, db, loadgen.Logs, run.res)
 }
 
 // TestChainAgentBacksOffAndLosesNothing puts an otelcol-sluice agent (core otlp exporter with

@@ -39,33 +39,19 @@ func TestCollectorKill9OnWALLosesNothing(t *testing.T) {
 	first := startCollector(t, bin, "gateway", cfg, ports)
 
 	const senders, perRequest = 4, 100
-	samples := make(chan loadgen.Sample, 1024)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	done := make(chan struct{})
-	var res *loadgen.Result
-	var runErr error
-	go func() {
-		defer close(done)
-		res, runErr = loadgen.Run(ctx, loadgen.Config{
-			Protocol: "grpc", Endpoint: ports.GRPCAddr(), Signal: loadgen.Traces,
-			Shape: loadgen.Shape{ItemsPerRequest: perRequest, Attributes: 2}, Senders: senders,
-			Requests: 400, Retry: fastRetry(), Timeout: 20 * time.Second,
-			SampleEvery: 20 * time.Millisecond,
-			OnSample: func(s loadgen.Sample) {
-				select {
-				case samples <- s:
-				default:
-				}
-			},
-		})
-	}()
+	run := startSampled(ctx, loadgen.Config{
+		Protocol: "grpc", Endpoint: ports.GRPCAddr(), Signal: loadgen.Traces,
+		Shape: loadgen.Shape{ItemsPerRequest: perRequest, Attributes: 2}, Senders: senders,
+		Requests: 400, Retry: fastRetry(), Timeout: 20 * time.Second,
+	}, 20*time.Millisecond)
 	var ackedAtKill int64
 	for killed := false; !killed; {
 		select {
-		case <-done:
-			t.Fatalf("the load finished before the kill: %v %+v", runErr, res)
-		case s := <-samples:
+		case <-run.done:
+			t.Fatalf("the load finished before the kill: %v %+v", run.err, run.res)
+		case s := <-run.samples:
 			if s.ItemsAcked >= 5000 {
 				first.Kill()
 				killed, ackedAtKill = true, s.ItemsAcked
@@ -74,28 +60,28 @@ func TestCollectorKill9OnWALLosesNothing(t *testing.T) {
 	}
 	// Same ports, same log directory: what the first process acknowledged is replayed.
 	restarted := startCollector(t, bin, "gateway-restarted", cfg, ports)
-	<-done
-	if runErr != nil {
-		t.Fatal(runErr)
+	<-run.done
+	if run.err != nil {
+		t.Fatal(run.err)
 	}
 	t.Logf("killed at %d acknowledged rows; %d requests, %d attempts, refused %v, acknowledged %d, failed %d",
-		ackedAtKill, res.Requests, res.Attempts, res.Refused, res.ItemsAcked, res.ItemsFailed)
-	if res.ItemsFailed != 0 {
-		t.Errorf("%d items given up on by a client that retries without limit", res.ItemsFailed)
+		ackedAtKill, run.res.Requests, run.res.Attempts, run.res.Refused, run.res.ItemsAcked, run.res.ItemsFailed)
+	if run.res.ItemsFailed != 0 {
+		t.Errorf("%d items given up on by a client that retries without limit", run.res.ItemsFailed)
 	}
-	for code := range res.Refused {
+	for code := range run.res.Refused {
 		if code == "500" || code == "INTERNAL" || code == "UNKNOWN" {
-			t.Errorf("refusals with %s: %v", code, res.Errors)
+			t.Errorf("refusals with %s: %v", code, run.res.Errors)
 		}
 	}
 	wctx, wcancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer wcancel()
-	landed, _, err := loadbench.WaitLanded(wctx, conn, db, loadgen.Traces, uint64(res.ItemsAcked), time.Minute)
+	landed, _, err := loadbench.WaitLanded(wctx, conn, db, loadgen.Traces, uint64(run.res.ItemsAcked), time.Minute)
 	if err != nil {
-		t.Fatalf("waiting for %d acknowledged rows: %v", res.ItemsAcked, err)
+		t.Fatalf("waiting for %d acknowledged rows: %v", run.res.ItemsAcked, err)
 	}
-	if landed.Unique != uint64(res.ItemsAcked) {
-		t.Errorf("landed %d distinct rows, acknowledged %d", landed.Unique, res.ItemsAcked)
+	if landed.Unique != uint64(run.res.ItemsAcked) {
+		t.Errorf("landed %d distinct rows, acknowledged %d", landed.Unique, run.res.ItemsAcked)
 	}
 	// Requests in flight when the process died were in the log, unanswered, and resent.
 	dup := landed.Duplicates()
@@ -126,35 +112,21 @@ func TestClickHouseOutageOnWALKeepsAcknowledging(t *testing.T) {
 	// A small budget, so the outage fills it: a few thousand rows of these logs per MiB.
 	gw := startCollector(t, bin, "gateway", walGateway(ports, ch.Endpoint(), db, t.TempDir(), 8<<20), ports)
 
-	samples := make(chan loadgen.Sample, 1024)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	done := make(chan struct{})
-	var res *loadgen.Result
-	var runErr error
-	go func() {
-		defer close(done)
-		res, runErr = loadgen.Run(ctx, loadgen.Config{
-			Protocol: "grpc", Endpoint: ports.GRPCAddr(), Signal: loadgen.Logs,
-			Shape: loadgen.Shape{ItemsPerRequest: 100, Attributes: 2}, Senders: 8,
-			Requests: 600, Retry: fastRetry(), Timeout: 20 * time.Second,
-			SampleEvery: 50 * time.Millisecond,
-			OnSample: func(s loadgen.Sample) {
-				select {
-				case samples <- s:
-				default:
-				}
-			},
-		})
-	}()
+	run := startSampled(ctx, loadgen.Config{
+		Protocol: "grpc", Endpoint: ports.GRPCAddr(), Signal: loadgen.Logs,
+		Shape: loadgen.Shape{ItemsPerRequest: 100, Attributes: 2}, Senders: 8,
+		Requests: 600, Retry: fastRetry(), Timeout: 20 * time.Second,
+	}, 50*time.Millisecond)
 	var killedAt loadgen.Sample
 	killed, restarted := false, false
 	ackedWhileDown := int64(0)
 	for !restarted {
 		select {
-		case <-done:
-			t.Fatalf("the load finished before the outage was over (killed %v): %v %+v", killed, runErr, res)
-		case s := <-samples:
+		case <-run.done:
+			t.Fatalf("the load finished before the outage was over (killed %v): %v %+v", killed, run.err, run.res)
+		case s := <-run.samples:
 			switch {
 			case !killed && s.ItemsAcked >= 2000:
 				if err := ch.Kill(); err != nil {
@@ -174,27 +146,27 @@ func TestClickHouseOutageOnWALKeepsAcknowledging(t *testing.T) {
 			}
 		}
 	}
-	<-done
-	if runErr != nil {
-		t.Fatal(runErr)
+	<-run.done
+	if run.err != nil {
+		t.Fatal(run.err)
 	}
 	t.Logf("%d requests, %d attempts, refused %v, acknowledged %d (%d while ClickHouse was down), failed %d",
-		res.Requests, res.Attempts, res.Refused, res.ItemsAcked, ackedWhileDown, res.ItemsFailed)
+		run.res.Requests, run.res.Attempts, run.res.Refused, run.res.ItemsAcked, ackedWhileDown, run.res.ItemsFailed)
 	if ackedWhileDown == 0 {
 		t.Errorf("nothing was acknowledged while ClickHouse was down: the log did not buffer")
 	}
-	for code, n := range res.Refused {
+	for code, n := range run.res.Refused {
 		if code != "429" && code != "RESOURCE_EXHAUSTED" {
-			t.Errorf("%d refusals with %s, want only 429 / RESOURCE_EXHAUSTED while the log buffers (errors: %v)", n, code, res.Errors)
+			t.Errorf("%d refusals with %s, want only 429 / RESOURCE_EXHAUSTED while the log buffers (errors: %v)", n, code, run.res.Errors)
 		}
 	}
-	if res.RefusedWithoutHint != 0 {
-		t.Errorf("%d refusals without a retry hint", res.RefusedWithoutHint)
+	if run.res.RefusedWithoutHint != 0 {
+		t.Errorf("%d refusals without a retry hint", run.res.RefusedWithoutHint)
 	}
-	if res.ItemsFailed != 0 {
-		t.Errorf("%d items given up on by a client that retries without limit", res.ItemsFailed)
+	if run.res.ItemsFailed != 0 {
+		t.Errorf("%d items given up on by a client that retries without limit", run.res.ItemsFailed)
 	}
-	assertLandedExactly(t, conn, db, loadgen.Logs, res)
+	assertLandedExactly(t, conn, db, loadgen.Logs, run.res)
 
 	// Memory does not follow the backlog: the log held megabytes, the process stays small.
 	ps, err := loadbench.ReadProc(gw.PID())
