@@ -46,6 +46,9 @@ type telemetry[T any] struct {
 	logger  *zap.Logger
 	signal  attribute.KeyValue
 	lastLog [numReasons]atomic.Int64 // unix nanos of the last refusal log line per reason
+	// lastFailureLog: unix nanos of the last failed-insert log line. With on_wal no client
+	// hears of a failing insert, so the log (and insert_failures) must say it.
+	lastFailureLog atomic.Int64
 }
 
 func newTelemetry[T any](set exporter.Settings, e *chExporter[T]) (*telemetry[T], error) {
@@ -122,9 +125,19 @@ func (t *telemetry[T]) inserted(l *aLane[T], r insertResult) {
 		zap.Int("rows", r.rows), zap.Error(r.err))
 }
 
-// insertFailed counts one failed insert attempt by the kind of its error.
+// insertFailed counts one failed insert attempt by the kind of its error and logs it, at most
+// once a second (schema errors are logged by the destination's table layouts).
 func (t *telemetry[T]) insertFailed(l *aLane[T], err error) {
-	t.tb.SluiceExporterInsertFailures.Add(context.Background(), 1, t.laneAttrs(l, attribute.String("failure", failureOf(err))))
+	failure := failureOf(err)
+	t.tb.SluiceExporterInsertFailures.Add(context.Background(), 1, t.laneAttrs(l, attribute.String("failure", failure)))
+	now := time.Now().UnixNano()
+	last := t.lastFailureLog.Load()
+	if failure == "schema" || now-last < int64(refusalLogInterval) || !t.lastFailureLog.CompareAndSwap(last, now) {
+		return
+	}
+	t.logger.Warn("Insert attempt failed; the lane keeps the rows and retries (this line is logged at most once a second)",
+		zap.String("failure", failure), zap.String("lane", l.label), zap.String("destination", l.dest.name),
+		zap.String("signal", t.e.sig.name), zap.Error(err))
 }
 
 // failureOf names the kind of a failed insert's error for sluice_exporter_insert_failures.

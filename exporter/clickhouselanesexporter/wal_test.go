@@ -21,6 +21,8 @@ import (
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 	"google.golang.org/grpc/codes"
 
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/wal"
@@ -449,4 +451,21 @@ func TestOnWALRequestLargerThanTheMemoryBudgetIs400(t *testing.T) {
 	require.True(t, consumererror.IsPermanent(err), "want a permanent (400) refusal, got %v", err)
 	require.Contains(t, err.Error(), "lanes::memory_budget")
 	require.Equal(t, int64(1), refusedByReason(t, tel)["too_large"])
+}
+
+// TestOnWALFailingInsertsAreLogged: with on_wal no client hears of a failing destination, so
+// the failed attempts are logged (at most once a second) and counted.
+func TestOnWALFailingInsertsAreLogged(t *testing.T) {
+	cfg := walTestConfig(t, "tcp://127.0.0.1:1")
+	cfg.DrainTimeout = 50 * time.Millisecond
+	cfg.CreateSchema = false
+	set, tel := settingsWithTelemetry(t)
+	core, logs := observer.New(zap.WarnLevel)
+	set.Logger = zap.New(core)
+	exp := newWALLogsExporter(t, set, cfg)
+	defer func() { require.NoError(t, exp.Shutdown(context.Background())) }()
+	require.NoError(t, exp.ConsumeLogs(context.Background(), uniqueLogs("dead", 3)))
+	require.Eventually(t, func() bool { return logs.FilterMessageSnippet("Insert attempt failed").Len() > 0 },
+		time.Minute, 10*time.Millisecond, "a failing insert under on_wal is logged")
+	require.Positive(t, insertFailures(t, tel)["unavailable"])
 }
