@@ -6,6 +6,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chcol"
+	"github.com/sluicehq/sluice/internal/otlpwire"
 )
 
 // signal describes how one OTLP signal becomes rows: which tables, how data fills them, how
@@ -22,7 +23,8 @@ type signal[T any] struct {
 	// marshal and unmarshal are the OTLP protobuf form of data: a write-ahead log record.
 	marshal   func(data T) ([]byte, error)
 	unmarshal func(b []byte) (T, error)
-	// protoRows counts the rows of a marshalled request without decoding it.
+	// protoRows counts the rows of a marshalled request without decoding it: the drain bounds
+	// a batch by rows before it decodes any record.
 	protoRows func(b []byte) (int, error)
 	// split groups data by the lane key of each resource (attribute name).
 	split func(data T, attribute string) []part[T]
@@ -41,7 +43,7 @@ var tracesSignal = signal[ptrace.Traces]{
 	size:      func(td ptrace.Traces) int { return (&ptrace.ProtoMarshaler{}).TracesSize(td) },
 	marshal:   (&ptrace.ProtoMarshaler{}).MarshalTraces,
 	unmarshal: (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces,
-	protoRows: func(b []byte) (int, error) { return countNested(b, spanOrLogPath) },
+	protoRows: func(b []byte) (int, error) { return otlpwire.Count(b, otlpwire.Spans) },
 	split: func(td ptrace.Traces, attr string) []part[ptrace.Traces] {
 		rs := td.ResourceSpans()
 		return splitByResource(td, rs.Len(),
@@ -67,7 +69,7 @@ var logsSignal = signal[plog.Logs]{
 	size:      func(ld plog.Logs) int { return (&plog.ProtoMarshaler{}).LogsSize(ld) },
 	marshal:   (&plog.ProtoMarshaler{}).MarshalLogs,
 	unmarshal: (&plog.ProtoUnmarshaler{}).UnmarshalLogs,
-	protoRows: func(b []byte) (int, error) { return countNested(b, spanOrLogPath) },
+	protoRows: func(b []byte) (int, error) { return otlpwire.Count(b, otlpwire.LogRecords) },
 	split: func(ld plog.Logs, attr string) []part[plog.Logs] {
 		rl := ld.ResourceLogs()
 		return splitByResource(ld, rl.Len(),
@@ -103,7 +105,7 @@ var metricsSignal = signal[pmetric.Metrics]{
 	size:      func(md pmetric.Metrics) int { return (&pmetric.ProtoMarshaler{}).MetricsSize(md) },
 	marshal:   (&pmetric.ProtoMarshaler{}).MarshalMetrics,
 	unmarshal: (&pmetric.ProtoUnmarshaler{}).UnmarshalMetrics,
-	protoRows: func(b []byte) (int, error) { return countNested(b, dataPointPath) },
+	protoRows: func(b []byte) (int, error) { return otlpwire.Count(b, otlpwire.DataPoints) },
 	split: func(md pmetric.Metrics, attr string) []part[pmetric.Metrics] {
 		rm := md.ResourceMetrics()
 		return splitByResource(md, rm.Len(),

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sluicehq/sluice/internal/admission"
 	"github.com/sluicehq/sluice/internal/backpressure"
+	"github.com/sluicehq/sluice/internal/otlpwire"
 	"github.com/sluicehq/sluice/internal/tenant"
 )
 
@@ -77,7 +78,7 @@ func (s *signal[Req, Resp]) admitRequest(ctx context.Context, obs *receiverhelpe
 	if out.IsError() {
 		items := 0
 		if body != nil {
-			items = countItems(body(), s.itemsPath)
+			items, _ = otlpwire.Count(body(), s.itemsPath) // what it can read of a malformed one
 		}
 		s.refuseOp(ctx, obs, format, items, out)
 	}

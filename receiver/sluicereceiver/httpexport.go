@@ -7,6 +7,7 @@ import (
 
 	"github.com/sluicehq/sluice/internal/admission"
 	"github.com/sluicehq/sluice/internal/backpressure"
+	"github.com/sluicehq/sluice/internal/otlpwire"
 )
 
 // serveHTTP is the OTLP/HTTP path for every signal. The body is read first, under
@@ -47,7 +48,7 @@ func (s *signal[Req, Resp]) exportHTTP(w http.ResponseWriter, req *http.Request,
 		out := s.r.refusal(reason, err, tenant, n)
 		items := 0
 		if body != nil && enc == protoEncoding {
-			items = countItems(body, s.itemsPath)
+			items, _ = otlpwire.Count(body, s.itemsPath) // what it can read of a malformed one
 		}
 		s.refuseOp(ctx, s.r.obsHTTP, enc.format, items, out)
 		return out

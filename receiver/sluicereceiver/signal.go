@@ -6,6 +6,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 
 	"github.com/sluicehq/sluice/internal/backpressure"
+	"github.com/sluicehq/sluice/internal/otlpwire"
 	"github.com/sluicehq/sluice/internal/reqsize"
 )
 
@@ -36,8 +37,8 @@ type signal[Req exportRequest, Resp exportResponse] struct {
 	rejected func(err error) int64
 	startOp  func(*receiverhelper.ObsReport, context.Context) context.Context
 	endOp    func(*receiverhelper.ObsReport, context.Context, string, int, error)
-	// itemsPath is where the items sit in the serialized request (see countItems).
-	itemsPath wirePath
+	// itemsPath is where the items sit in the serialized request (see otlpwire.Count).
+	itemsPath otlpwire.Path
 	// decoder reads a body into a request; nil means the encoding's own. Tests replace it
 	// to see what gets decoded.
 	decoder func(enc *encoding, req Req, body []byte) error

@@ -1,6 +1,8 @@
 package sluicereceiver
 
 import (
+	"github.com/sluicehq/sluice/internal/otlpwire"
+
 	"context"
 	"errors"
 
@@ -24,7 +26,7 @@ func newTracesSignal(r *otlpReceiver, next consumer.Traces) *tracesSignal {
 		newRequest:  ptraceotlp.NewExportRequest,
 		newResponse: ptraceotlp.NewExportResponse,
 		items:       func(req ptraceotlp.ExportRequest) int { return req.Traces().SpanCount() },
-		itemsPath:   spansPath,
+		itemsPath:   otlpwire.Spans,
 		consume: func(ctx context.Context, req ptraceotlp.ExportRequest) error {
 			return next.ConsumeTraces(ctx, req.Traces())
 		},
@@ -50,7 +52,7 @@ func newMetricsSignal(r *otlpReceiver, next consumer.Metrics) *metricsSignal {
 		newRequest:  pmetricotlp.NewExportRequest,
 		newResponse: pmetricotlp.NewExportResponse,
 		items:       func(req pmetricotlp.ExportRequest) int { return req.Metrics().DataPointCount() },
-		itemsPath:   dataPointsPath,
+		itemsPath:   otlpwire.DataPoints,
 		consume: func(ctx context.Context, req pmetricotlp.ExportRequest) error {
 			return next.ConsumeMetrics(ctx, req.Metrics())
 		},
@@ -76,7 +78,7 @@ func newLogsSignal(r *otlpReceiver, next consumer.Logs) *logsSignal {
 		newRequest:  plogotlp.NewExportRequest,
 		newResponse: plogotlp.NewExportResponse,
 		items:       func(req plogotlp.ExportRequest) int { return req.Logs().LogRecordCount() },
-		itemsPath:   logRecordsPath,
+		itemsPath:   otlpwire.LogRecords,
 		consume:     func(ctx context.Context, req plogotlp.ExportRequest) error { return next.ConsumeLogs(ctx, req.Logs()) },
 		setPartial: func(resp plogotlp.ExportResponse, n int64, msg string) {
 			resp.PartialSuccess().SetRejectedLogRecords(n)
