@@ -59,10 +59,7 @@ func TestOnWALStreamedPendingBatchIsNotDuplicatedAfterACrash(t *testing.T) {
 	endpoint := chlocal.ForTest(t)
 	cfg := walTestConfig(t, endpoint)
 	cfg.Lanes.FlushRows, cfg.Lanes.FlushInterval = 100, time.Hour
-	crashed := make(chan struct{})
-	newExporterHooks = testHooks{beforeCommit: func(string) bool { close(crashed); return false }}
-	first := newWALLogsExporter(t, nopSettings(), cfg)
-	newExporterHooks = testHooks{}
+	first, crashed := newCrashingWALLogsExporter(t, nopSettings(), cfg)
 	for i := range 4 {
 		require.NoError(t, first.ConsumeLogs(context.Background(), uniqueLogs(fmt.Sprint("batch ", i), 25)))
 	}

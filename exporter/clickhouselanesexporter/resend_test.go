@@ -116,13 +116,7 @@ func TestOnWALResendAfterACrashIsWrittenOnce(t *testing.T) {
 	cfg.Lanes.FlushRows, cfg.Lanes.FlushInterval = 50, time.Hour // a batch is exactly 2 requests
 	set, tel := settingsWithTelemetry(t)
 
-	crashed := make(chan struct{})
-	newExporterHooks = testHooks{beforeCommit: func(string) bool {
-		close(crashed)
-		return false
-	}}
-	first := newWALLogsExporter(t, set, cfg)
-	newExporterHooks = testHooks{}
+	first, crashed := newCrashingWALLogsExporter(t, set, cfg)
 	for i := range 4 {
 		require.NoError(t, first.ConsumeLogs(context.Background(), uniqueLogs(fmt.Sprint("answer lost ", i), 25)))
 		if i == 1 {

@@ -90,6 +90,21 @@ func newWALLogsExporter(t *testing.T, set exporter.Settings, cfg *Config) export
 	return exp
 }
 
+// newCrashingWALLogsExporter is newWALLogsExporter whose first batch "crashes" after its
+// insert, before the log's cursor is saved: committed in ClickHouse, pending in the log.
+// crashed is closed then; later batches are not committed either.
+func newCrashingWALLogsExporter(t *testing.T, set exporter.Settings, cfg *Config) (exporter.Logs, <-chan struct{}) {
+	t.Helper()
+	crashed := make(chan struct{})
+	var once sync.Once
+	newExporterHooks = testHooks{beforeCommit: func(string) bool {
+		once.Do(func() { close(crashed) })
+		return false
+	}}
+	defer func() { newExporterHooks = testHooks{} }()
+	return newWALLogsExporter(t, set, cfg), crashed
+}
+
 // TestOnWALAcknowledgesWhileClickHouseIsDown: four clients stream logs; ClickHouse is killed
 // mid-stream and restarted. The clients are acknowledged throughout (the log takes the rows),
 // and once ClickHouse is back every acknowledged row is there exactly once.
@@ -167,13 +182,7 @@ func TestOnWALPendingBatchIsNotDuplicatedAfterACrash(t *testing.T) {
 	cfg.Lanes.FlushRows, cfg.Lanes.FlushInterval = 100, time.Hour // a batch is exactly 4 requests
 	set, tel := settingsWithTelemetry(t)
 
-	crashed := make(chan struct{})
-	newExporterHooks = testHooks{beforeCommit: func(string) bool {
-		close(crashed)
-		return false
-	}}
-	first := newWALLogsExporter(t, set, cfg)
-	newExporterHooks = testHooks{}
+	first, crashed := newCrashingWALLogsExporter(t, set, cfg)
 	for i := range 4 {
 		require.NoError(t, first.ConsumeLogs(context.Background(), uniqueLogs(fmt.Sprint("batch ", i), 25)))
 	}
