@@ -5,7 +5,7 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 
-	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/lane"
+	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/queue"
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/wal"
 )
 
@@ -14,18 +14,18 @@ import (
 // the whole configured exporter, as users read it, not one per signal.
 var (
 	budgetsMu sync.Mutex
-	budgets   = map[component.ID]*lane.Budget{}
+	budgets   = map[component.ID]*queue.Budget{}
 )
 
 // sharedBudget returns the budget of id, creating it (or replacing it after a configuration
 // change of its size: the old one is released by the exporters that still hold it).
-func sharedBudget(id component.ID, limit int64) *lane.Budget {
+func sharedBudget(id component.ID, limit int64) *queue.Budget {
 	budgetsMu.Lock()
 	defer budgetsMu.Unlock()
 	if b, ok := budgets[id]; ok && b.Limit() == limit {
 		return b
 	}
-	b := lane.NewBudget(limit)
+	b := queue.NewBudget(limit)
 	budgets[id] = b
 	return b
 }

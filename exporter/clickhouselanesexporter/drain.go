@@ -46,7 +46,7 @@ type logRecord struct {
 // same records are sent first under the same deduplication tokens (named by the log's id
 // and the records' indexes, see chinsert.LogToken), and a batch that had committed just
 // before the crash is not written twice.
-func (l *aLane[T]) drain(ctx context.Context) {
+func (l *lane[T]) drain(ctx context.Context) {
 	defer l.e.workers.Done()
 	st := l.recovery.State
 	next := st.Committed + 1
@@ -86,7 +86,7 @@ func (l *aLane[T]) drain(ctx context.Context) {
 // unsent record older than flush_interval, a backlog (the last batch was full, or the log
 // held records at start), or the lane closing (then it drains without waiting, and returns
 // false once nothing is left). False also when ctx ends.
-func (l *aLane[T]) waitForBatch(ctx context.Context, next walIndex, backlog bool) bool {
+func (l *lane[T]) waitForBatch(ctx context.Context, next walIndex, backlog bool) bool {
 	lc := l.e.cfg.Lanes
 	var timer *time.Timer
 	defer func() {
@@ -133,7 +133,7 @@ func (l *aLane[T]) waitForBatch(ctx context.Context, next walIndex, backlog bool
 // readPending reads the pending batch first..last whole, retrying a failed read (a file that
 // cannot be opened now, say): committing a pending batch read only in part would move the
 // cursor past records never inserted. False when ctx ends first.
-func (l *aLane[T]) readPending(ctx context.Context, first, last walIndex) (*logBatch, bool) {
+func (l *lane[T]) readPending(ctx context.Context, first, last walIndex) (*logBatch, bool) {
 	backoff := l.e.cfg.Retry.InitialInterval
 	for {
 		b, err := l.read(first, last)
@@ -149,7 +149,7 @@ func (l *aLane[T]) readPending(ctx context.Context, first, last walIndex) (*logB
 
 // pause waits d, or until the lane closes (then the worker drains without waiting) or ctx
 // ends; false when ctx ended.
-func (l *aLane[T]) pause(ctx context.Context, d time.Duration) bool {
+func (l *lane[T]) pause(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -165,7 +165,7 @@ func (l *aLane[T]) pause(ctx context.Context, d time.Duration) bool {
 // it was), else until flush_rows rows or lanes::max_queue_bytes bytes. It counts each
 // record's rows without decoding it; a record that cannot be counted is damaged and skipped.
 // After a read error (logged) it returns the records read before it, and the error.
-func (l *aLane[T]) read(first, last walIndex) (*logBatch, error) {
+func (l *lane[T]) read(first, last walIndex) (*logBatch, error) {
 	lc := l.e.cfg.Lanes
 	b := &logBatch{first: first, last: first - 1, undecodable: map[walIndex]bool{}}
 	for from := first; ; {
@@ -209,20 +209,20 @@ func (l *aLane[T]) read(first, last walIndex) (*logBatch, error) {
 	}
 }
 
-func (l *aLane[T]) recordRows(p []byte) (int, error) {
+func (l *lane[T]) recordRows(p []byte) (int, error) {
 	if len(p) == 0 || p[0] != recordProtobuf {
 		return 0, errUnknownRecord
 	}
 	return l.e.sig.protoRows(p[1:])
 }
 
-func (l *aLane[T]) skipDamaged(i walIndex, err error) {
+func (l *lane[T]) skipDamaged(i walIndex, err error) {
 	l.e.tel.damaged(l, 1)
 	l.e.logger.Error("Skipping a write-ahead log record that does not decode",
 		zap.String("lane", l.label), zap.Uint64("index", uint64(i)), zap.Error(err))
 }
 
-func (l *aLane[T]) decode(p []byte) (T, error) {
+func (l *lane[T]) decode(p []byte) (T, error) {
 	var zero T
 	if len(p) == 0 || p[0] != recordProtobuf {
 		return zero, errUnknownRecord
@@ -234,7 +234,7 @@ func (l *aLane[T]) decode(p []byte) (T, error) {
 // signal streams them (blocks of streamBlockRows/streamBlockBytes) under a token named by
 // the log's id and recs' first and last index; metrics (five tables, which one connection
 // cannot stream at once) fill the whole range and keep their content-hash tokens.
-func (l *aLane[T]) source(ctx context.Context, b *logBatch, recs []logRecord) func() blockSource {
+func (l *lane[T]) source(ctx context.Context, b *logBatch, recs []logRecord) func() blockSource {
 	first, last := recs[0].index, recs[len(recs)-1].index
 	var token func(string) string
 	if l.e.sig.singleTable {
@@ -256,7 +256,7 @@ func (l *aLane[T]) source(ctx context.Context, b *logBatch, recs []logRecord) fu
 // (metrics) the whole batch is one fill and holds its bytes until the attempt is over.
 type recordReader[T any] struct {
 	ctx        context.Context
-	l          *aLane[T]
+	l          *lane[T]
 	b          *logBatch
 	next, last walIndex
 	read       []walRecord // read from the log, not yet appended
@@ -344,7 +344,7 @@ func (r *recordReader[T]) fill(tables []*tableWriter) (more bool, err error) {
 // savePending records the batch's bounds before its insert. Without it a crash could make
 // the next start rebuild a different batch from the same records (another token) after
 // this one committed: a duplicate. So it is retried until it succeeds or ctx ends.
-func (l *aLane[T]) savePending(ctx context.Context, b *logBatch) bool {
+func (l *lane[T]) savePending(ctx context.Context, b *logBatch) bool {
 	s := walState{Committed: b.first - 1, PendingFirst: b.first, PendingLast: b.last}
 	backoff := l.e.cfg.Retry.InitialInterval
 	for {
@@ -365,7 +365,7 @@ func (l *aLane[T]) savePending(ctx context.Context, b *logBatch) bool {
 // or ctx ends (the log is the buffer), then moves the cursor past it. Rows ClickHouse
 // rejects for good are counted as dropped (telemetry) and skipped. It reports false when ctx
 // ended first: the batch stays pending, and the next start resends it.
-func (l *aLane[T]) insertBatch(ctx context.Context, b *logBatch) bool {
+func (l *lane[T]) insertBatch(ctx context.Context, b *logBatch) bool {
 	if len(b.recs) > 0 {
 		l.busy.Store(true)
 		ok := l.writeLogBatch(ctx, b, b.recs)
@@ -392,7 +392,7 @@ func (l *aLane[T]) insertBatch(ctx context.Context, b *logBatch) bool {
 // does with a queue's batch), each half under its own token, and only they are dropped.
 // Transient failures are retried until ctx ends; false then: the batch stays pending and is
 // resent whole, and split again the same way (its committed halves deduplicated).
-func (l *aLane[T]) writeLogBatch(ctx context.Context, b *logBatch, recs []logRecord) bool {
+func (l *lane[T]) writeLogBatch(ctx context.Context, b *logBatch, recs []logRecord) bool {
 	isolatable := len(recs) > 1 && l.e.sig.singleTable
 	report := l.record
 	if isolatable {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/breaker"
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chinsert"
-	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/lane"
+	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/queue"
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/wal"
 	"github.com/sluicehq/sluice/internal/backpressure"
 	"github.com/sluicehq/sluice/internal/reqsize"
@@ -29,13 +29,13 @@ type chExporter[T any] struct {
 	sig    signal[T]
 	logger *zap.Logger
 	tel    *telemetry[T]
-	budget *lane.Budget
+	budget *queue.Budget
 
 	dests  map[string]*destination // by name
 	routes map[string]*destination // by lane key
 
 	mu     sync.RWMutex
-	lanes  map[string]*aLane[T] // by label
+	lanes  map[string]*lane[T] // by label
 	closed bool
 
 	workerCtx     context.Context // cancelled when shutdown gives up draining
@@ -70,7 +70,7 @@ func newExporter[T any](set exporter.Settings, cfg *Config, sig signal[T]) (*chE
 	e := &chExporter[T]{
 		cfg: cfg, sig: sig, logger: set.Logger, id: set.ID,
 		budget: sharedBudget(set.ID, cfg.Lanes.MemoryBudget),
-		lanes:  map[string]*aLane[T]{},
+		lanes:  map[string]*lane[T]{},
 		hooks:  newExporterHooks,
 	}
 	tel, err := newTelemetry(set, e)
@@ -183,7 +183,7 @@ func (e *chExporter[T]) push(ctx context.Context, data T) error {
 		}
 		return errors.Join(errs...)
 	}
-	ack := lane.NewAck(len(parts))
+	ack := queue.NewAck(len(parts))
 	for _, p := range parts {
 		if err := e.offer(p, ack.Done, ctx.Done()); err != nil {
 			ack.Done(err)
@@ -261,21 +261,21 @@ func (e *chExporter[T]) offer(p part[T], done func(error), abandoned <-chan stru
 		if size <= 0 {
 			size = e.sig.size(p.data)
 		}
-		switch err := l.queue.Offer(lane.Item[T]{Payload: p.data, Rows: rows, Bytes: size, Done: done, Abandoned: abandoned}); err {
+		switch err := l.queue.Offer(queue.Item[T]{Payload: p.data, Rows: rows, Bytes: size, Done: done, Abandoned: abandoned}); err {
 		case nil:
 			l.used.Store(true)
 			if l.label == overflowLane {
 				e.tel.overflow(rows)
 			}
 			return nil
-		case lane.ErrClosed:
+		case queue.ErrClosed:
 			continue
-		case lane.ErrQueueFull:
+		case queue.ErrQueueFull:
 			return e.queueFull(l, rows)
-		case lane.ErrBudget:
+		case queue.ErrBudget:
 			e.tel.refused(l, reasonBudget, rows)
 			return l.refusals.budget
-		default: // lane.ErrTooLarge: retrying the same request can never succeed
+		default: // queue.ErrTooLarge: retrying the same request can never succeed
 			e.tel.refused(l, reasonTooLarge, rows)
 			return backpressure.Invalid(fmt.Sprintf("a request of %d rows and %d bytes exceeds lane %q's queue limits (lanes::max_queue_rows %d, lanes::max_queue_bytes %d): send smaller requests or raise the limits",
 				rows, size, l.label, e.cfg.Lanes.MaxQueueRows, e.cfg.Lanes.MaxQueueBytes))
@@ -286,7 +286,7 @@ func (e *chExporter[T]) offer(p part[T], done func(error), abandoned <-chan stru
 
 // breakerOpen counts and answers rows refused because the lane's breaker (err, from Check)
 // is open: 503 with the time until the probe.
-func (e *chExporter[T]) breakerOpen(l *aLane[T], err error, rows int) error {
+func (e *chExporter[T]) breakerOpen(l *lane[T], err error, rows int) error {
 	var open *breaker.OpenError
 	errors.As(err, &open)
 	r := reasonBreakerOpen
@@ -297,7 +297,7 @@ func (e *chExporter[T]) breakerOpen(l *aLane[T], err error, rows int) error {
 	return l.refusals.breakerOpen(open.RetryAfter())
 }
 
-func (e *chExporter[T]) queueFull(l *aLane[T], rows int) error {
+func (e *chExporter[T]) queueFull(l *lane[T], rows int) error {
 	e.tel.refused(l, reasonQueueFull, rows)
 	return l.refusals.queueFull
 }
@@ -307,13 +307,13 @@ var errShuttingDown = backpressure.Unavailable("exporter is shutting down", time
 
 // laneFor returns the lane of key, creating it (and its worker) on first use. Keys beyond
 // max_lanes share the overflow lane, except routed keys, which always get their own.
-func (e *chExporter[T]) laneFor(key string) (*aLane[T], error) { return e.lane(key, true) }
+func (e *chExporter[T]) laneFor(key string) (*lane[T], error) { return e.lane(key, true) }
 
 // reopenLane is laneFor for a lane whose log is on disk at start: it gets its own lane even
 // beyond max_lanes (counted against it for new keys), so what its log holds is inserted.
-func (e *chExporter[T]) reopenLane(label string) (*aLane[T], error) { return e.lane(label, false) }
+func (e *chExporter[T]) reopenLane(label string) (*lane[T], error) { return e.lane(label, false) }
 
-func (e *chExporter[T]) lane(key string, capped bool) (*aLane[T], error) {
+func (e *chExporter[T]) lane(key string, capped bool) (*lane[T], error) {
 	e.mu.RLock()
 	l, ok := e.lanes[key]
 	closed := e.closed
@@ -459,8 +459,8 @@ func (e *chExporter[T]) shutdown(ctx context.Context) error {
 	return err
 }
 
-func (e *chExporter[T]) lanesLocked() []*aLane[T] {
-	lanes := make([]*aLane[T], 0, len(e.lanes))
+func (e *chExporter[T]) lanesLocked() []*lane[T] {
+	lanes := make([]*lane[T], 0, len(e.lanes))
 	for _, l := range e.lanes {
 		lanes = append(lanes, l)
 	}
@@ -468,8 +468,8 @@ func (e *chExporter[T]) lanesLocked() []*aLane[T] {
 }
 
 // unwritten counts a batch whose insert shutdown cancelled.
-func (e *chExporter[T]) unwritten(l *aLane[T], batch []lane.Item[T]) {
-	rows := lane.Total(batch).Rows
+func (e *chExporter[T]) unwritten(l *lane[T], batch []queue.Item[T]) {
+	rows := queue.Total(batch).Rows
 	e.tel.refused(l, reasonShutdown, rows)
 	e.unwrittenRows.Add(int64(rows))
 }

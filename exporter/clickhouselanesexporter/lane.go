@@ -14,22 +14,22 @@ import (
 
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/breaker"
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chinsert"
-	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/lane"
+	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/queue"
 	"github.com/sluicehq/sluice/internal/backpressure"
 )
 
 // overflowLane is the lane shared by keys that arrive once max_lanes lanes exist.
 const overflowLane = "overflow"
 
-// aLane is one lane: a bounded queue with its batcher, a breaker, one worker goroutine and
+// lane is one lane: a bounded queue with its batcher, a breaker, one worker goroutine and
 // the destination it writes to. Nothing in it is shared with another lane except the
 // destination's connection pool and the exporter's byte budget.
-type aLane[T any] struct {
+type lane[T any] struct {
 	e       *chExporter[T]
 	label   string // the lane key, or overflowLane
 	dest    *destination
 	writer  blockWriter // dest, or a test's scripted ClickHouse
-	queue   *lane.Queue[T]
+	queue   *queue.Queue[T]
 	breaker *breaker.Breaker
 
 	refusals     refusals
@@ -55,8 +55,8 @@ type aLane[T any] struct {
 	closeOnce   sync.Once
 }
 
-func (e *chExporter[T]) newLane(label string, dest *destination) *aLane[T] {
-	l := &aLane[T]{e: e, label: label, dest: dest, writer: dest}
+func (e *chExporter[T]) newLane(label string, dest *destination) *lane[T] {
+	l := &lane[T]{e: e, label: label, dest: dest, writer: dest}
 	if e.hooks.writer != nil {
 		l.writer = e.hooks.writer(dest)
 	}
@@ -65,14 +65,14 @@ func (e *chExporter[T]) newLane(label string, dest *destination) *aLane[T] {
 	for r := range numReasons {
 		l.refusedAttrs[r] = e.tel.laneAttrs(l, attribute.String("reason", reasonNames[r]))
 	}
-	qc := lane.Config{
+	qc := queue.Config{
 		MaxRows: lc.MaxQueueRows, MaxBytes: lc.MaxQueueBytes,
 		FlushRows: lc.FlushRows, FlushAge: lc.FlushInterval,
 	}
 	if e.ackOnInsert() {
 		qc.FlushQuiet = lc.FlushQuiet
 	}
-	l.queue = lane.NewQueue[T](qc, e.budget)
+	l.queue = queue.NewQueue[T](qc, e.budget)
 	l.breaker = breaker.New(breaker.Settings{
 		FailureThreshold: e.cfg.Breaker.FailureThreshold,
 		CoolDown:         e.cfg.Breaker.CoolDown,
@@ -86,7 +86,7 @@ func (e *chExporter[T]) newLane(label string, dest *destination) *aLane[T] {
 }
 
 // close makes the worker drain what the lane holds and stop.
-func (l *aLane[T]) close() {
+func (l *lane[T]) close() {
 	l.queue.Close()
 	l.closeOnce.Do(func() { close(l.closing) })
 }
@@ -109,9 +109,9 @@ func jitterSetting(j float64) float64 {
 
 // run is the lane's worker: it takes a batch when the queue says one is due, inserts it and
 // completes its items, until the queue is closed and drained or ctx is cancelled.
-func (l *aLane[T]) run(ctx context.Context) {
+func (l *lane[T]) run(ctx context.Context) {
 	defer l.e.workers.Done()
-	var batch []lane.Item[T]
+	var batch []queue.Item[T]
 	for {
 		var err error
 		batch, err = l.queue.Take(ctx, batch[:0])
@@ -127,7 +127,7 @@ func (l *aLane[T]) run(ctx context.Context) {
 
 // write inserts a batch and completes its items. A traces or logs batch ClickHouse rejects
 // for its data is split until the bad requests are alone (see isolate).
-func (l *aLane[T]) write(ctx context.Context, batch []lane.Item[T]) {
+func (l *lane[T]) write(ctx context.Context, batch []queue.Item[T]) {
 	if !l.isolatable(batch) {
 		l.complete(ctx, batch, l.insert(ctx, batch, l.record))
 		return
@@ -137,14 +137,14 @@ func (l *aLane[T]) write(ctx context.Context, batch []lane.Item[T]) {
 		l.complete(ctx, batch, err)
 		return
 	}
-	l.isolate(ctx, batch, func(items []lane.Item[T], err error) { l.complete(ctx, items, err) })
+	l.isolate(ctx, batch, func(items []queue.Item[T], err error) { l.complete(ctx, items, err) })
 }
 
 // isolatable reports whether a rejected batch can be retried in parts: it holds several
 // requests, and the signal writes one table, so nothing of the batch was committed when
 // ClickHouse rejected its block. (Metrics write five tables, some of which may have taken
 // their rows; resending those would duplicate them.)
-func (l *aLane[T]) isolatable(batch []lane.Item[T]) bool {
+func (l *lane[T]) isolatable(batch []queue.Item[T]) bool {
 	return len(batch) > 1 && l.e.sig.singleTable
 }
 
@@ -153,9 +153,9 @@ func (l *aLane[T]) isolatable(batch []lane.Item[T]) bool {
 // of one per request, and fails alone; its batch-mates are committed. settled is called
 // once for every piece with its outcome (a single request's rejection, a half's commit, or
 // a transient failure, which ends the splitting of that half). The inserts are counted.
-func (l *aLane[T]) isolate(ctx context.Context, batch []lane.Item[T], settled func([]lane.Item[T], error)) {
+func (l *lane[T]) isolate(ctx context.Context, batch []queue.Item[T], settled func([]queue.Item[T], error)) {
 	mid := len(batch) / 2
-	for _, half := range [][]lane.Item[T]{batch[:mid], batch[mid:]} {
+	for _, half := range [][]queue.Item[T]{batch[:mid], batch[mid:]} {
 		report := l.recordUnlessRejected
 		if len(half) == 1 {
 			report = l.record // the request alone: a rejection now drops it
@@ -171,7 +171,7 @@ func (l *aLane[T]) isolate(ctx context.Context, batch []lane.Item[T], settled fu
 }
 
 // complete finishes items with err (nil: committed); rows a shutdown cut off are counted.
-func (l *aLane[T]) complete(ctx context.Context, items []lane.Item[T], err error) {
+func (l *lane[T]) complete(ctx context.Context, items []queue.Item[T], err error) {
 	if ctx.Err() != nil && err != nil {
 		l.e.unwritten(l, items)
 	}
@@ -191,7 +191,7 @@ func (l *aLane[T]) complete(ctx context.Context, items []lane.Item[T], err error
 // callers still waits. Meanwhile the breaker and the full queue refuse new rows, which is
 // safe: those were never accepted. Once every caller has given up, the batch fails as usual:
 // settling it then could only add rows the clients are about to resend.
-func (l *aLane[T]) insert(ctx context.Context, batch []lane.Item[T], report func(insertResult)) error {
+func (l *lane[T]) insert(ctx context.Context, batch []queue.Item[T], report func(insertResult)) error {
 	source := func() blockSource {
 		return blockSource{fill: func(tables []*tableWriter) (bool, error) {
 			for _, it := range batch {
@@ -200,18 +200,18 @@ func (l *aLane[T]) insert(ctx context.Context, batch []lane.Item[T], report func
 			return false, nil
 		}}
 	}
-	return l.insertFrom(ctx, batch, lane.Total(batch).Bytes, source, report)
+	return l.insertFrom(ctx, batch, queue.Total(batch).Bytes, source, report)
 }
 
 // insertFrom is insert with the rows from a new source per attempt (bytes: their weight, for
 // telemetry); batch is nil when they are not in memory (on_wal), whose callers are gone.
-func (l *aLane[T]) insertFrom(ctx context.Context, batch []lane.Item[T], bytes int, source func() blockSource, report func(insertResult)) error {
+func (l *lane[T]) insertFrom(ctx context.Context, batch []queue.Item[T], bytes int, source func() blockSource, report func(insertResult)) error {
 	rc := l.e.cfg.Retry
 	backoff := rc.InitialInterval
 	var last error
 	unsettled := false
 	hold := func() bool {
-		return !l.e.ackOnInsert() || (unsettled && !lane.AllAbandoned(batch))
+		return !l.e.ackOnInsert() || (unsettled && !queue.AllAbandoned(batch))
 	}
 	for attempt := 1; ; attempt++ {
 		tok, err := l.breaker.Allow()
@@ -255,15 +255,15 @@ func (l *aLane[T]) insertFrom(ctx context.Context, batch []lane.Item[T], bytes i
 
 // giveUp answers a batch's callers with the 503 for cause, counting the rows as refused for
 // reason schema when the table is what refuses them (other failures are the breaker's).
-func (l *aLane[T]) giveUp(cause error, retryAfter time.Duration, batch []lane.Item[T]) error {
+func (l *lane[T]) giveUp(cause error, retryAfter time.Duration, batch []queue.Item[T]) error {
 	if chinsert.IsSchema(cause) {
-		l.e.tel.refused(l, reasonSchema, lane.Total(batch).Rows)
+		l.e.tel.refused(l, reasonSchema, queue.Total(batch).Rows)
 	}
 	return l.unavailable(cause, retryAfter)
 }
 
 // unavailable is the 503 for rows this lane could not write now: the destination is failing.
-func (l *aLane[T]) unavailable(cause error, retryAfter time.Duration) error {
+func (l *lane[T]) unavailable(cause error, retryAfter time.Duration) error {
 	msg := fmt.Sprintf("ClickHouse destination %q unavailable for lane %q", l.dest.name, l.label)
 	if cause != nil {
 		msg += ": " + cause.Error()
@@ -271,11 +271,11 @@ func (l *aLane[T]) unavailable(cause error, retryAfter time.Duration) error {
 	return backpressure.Unavailable(msg, retryAfter)
 }
 
-func (l *aLane[T]) record(r insertResult) { l.e.tel.inserted(l, r) }
+func (l *lane[T]) record(r insertResult) { l.e.tel.inserted(l, r) }
 
 // recordUnlessRejected records an attempt whose permanent rejection will be isolated by
 // halving the batch: the rows are not dropped yet, and the halves record what is.
-func (l *aLane[T]) recordUnlessRejected(r insertResult) {
+func (l *lane[T]) recordUnlessRejected(r insertResult) {
 	if isPermanent(r.err) {
 		l.e.tel.attempted(l, r)
 		return
@@ -284,7 +284,7 @@ func (l *aLane[T]) recordUnlessRejected(r insertResult) {
 }
 
 // idle reports whether the lane received nothing since the last call and holds nothing.
-func (l *aLane[T]) idle() bool {
+func (l *lane[T]) idle() bool {
 	if l.used.Swap(false) || l.busy.Load() {
 		return false
 	}

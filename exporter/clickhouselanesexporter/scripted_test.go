@@ -15,7 +15,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chinsert"
-	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/lane"
+	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/queue"
 )
 
 // scriptedClickHouse stands in for a lane's destination: each insert fills real column
@@ -28,7 +28,7 @@ type scriptedClickHouse struct {
 	attempts []string // the encoded block(s) of every attempt, after its token if it has one
 	blocks   []int    // the number of blocks of every attempt
 	// budget, if set, is read after each block is filled: maxUsed is the most it held.
-	budget  *lane.Budget
+	budget  *queue.Budget
 	maxUsed int64
 }
 

@@ -59,14 +59,14 @@ func newTelemetry[T any](set exporter.Settings, e *chExporter[T]) (*telemetry[T]
 	return &telemetry[T]{e: e, tb: tb, logger: set.Logger, signal: attribute.String("signal", e.sig.name)}, nil
 }
 
-func (t *telemetry[T]) laneAttrs(l *aLane[T], extra ...attribute.KeyValue) metric.MeasurementOption {
+func (t *telemetry[T]) laneAttrs(l *lane[T], extra ...attribute.KeyValue) metric.MeasurementOption {
 	return metric.WithAttributes(append([]attribute.KeyValue{
 		attribute.String("destination", l.dest.name), attribute.String("lane", l.label), t.signal,
 	}, extra...)...)
 }
 
 // refused counts rows refused by a lane and logs it, at most once a second per reason.
-func (t *telemetry[T]) refused(l *aLane[T], r reason, rows int) {
+func (t *telemetry[T]) refused(l *lane[T], r reason, rows int) {
 	t.tb.SluiceExporterRowsRefused.Add(context.Background(), int64(rows), l.refusedAttrs[r])
 	now := time.Now().UnixNano()
 	last := t.lastLog[r].Load()
@@ -79,7 +79,7 @@ func (t *telemetry[T]) refused(l *aLane[T], r reason, rows int) {
 }
 
 // committed counts the bytes of a batch once all its tables are written.
-func (t *telemetry[T]) committed(l *aLane[T], bytes int) {
+func (t *telemetry[T]) committed(l *lane[T], bytes int) {
 	t.tb.SluiceExporterBytesInserted.Add(context.Background(), int64(bytes), t.laneAttrs(l))
 }
 
@@ -87,7 +87,7 @@ func (t *telemetry[T]) overflow(rows int) {
 	t.tb.SluiceExporterLanesOverflow.Add(context.Background(), int64(rows), metric.WithAttributes(t.signal))
 }
 
-func (t *telemetry[T]) transition(l *aLane[T], tr breaker.Transition) {
+func (t *telemetry[T]) transition(l *lane[T], tr breaker.Transition) {
 	t.tb.SluiceExporterBreakerTransitions.Add(context.Background(), 1,
 		t.laneAttrs(l, attribute.String("state", tr.To.String())))
 	log := t.logger.Info
@@ -99,14 +99,14 @@ func (t *telemetry[T]) transition(l *aLane[T], tr breaker.Transition) {
 }
 
 // attempted records only the duration of an insert attempt.
-func (t *telemetry[T]) attempted(l *aLane[T], r insertResult) {
+func (t *telemetry[T]) attempted(l *lane[T], r insertResult) {
 	t.tb.SluiceExporterInsertDuration.Record(context.Background(), r.duration.Seconds(),
 		t.laneAttrs(l, attribute.String("table", r.table)))
 }
 
 // inserted records one table's insert attempt; a permanent failure is also a log line
 // naming the table and the ClickHouse error code, and rows dropped.
-func (t *telemetry[T]) inserted(l *aLane[T], r insertResult) {
+func (t *telemetry[T]) inserted(l *lane[T], r insertResult) {
 	ctx := context.Background()
 	attrs := t.laneAttrs(l, attribute.String("table", r.table))
 	t.tb.SluiceExporterInsertDuration.Record(ctx, r.duration.Seconds(), attrs)
@@ -127,7 +127,7 @@ func (t *telemetry[T]) inserted(l *aLane[T], r insertResult) {
 
 // insertFailed counts one failed insert attempt by the kind of its error and logs it, at most
 // once a second (schema errors are logged by the destination's table layouts).
-func (t *telemetry[T]) insertFailed(l *aLane[T], err error) {
+func (t *telemetry[T]) insertFailed(l *lane[T], err error) {
 	failure := failureOf(err)
 	t.tb.SluiceExporterInsertFailures.Add(context.Background(), 1, t.laneAttrs(l, attribute.String("failure", failure)))
 	now := time.Now().UnixNano()
@@ -155,24 +155,24 @@ func failureOf(err error) string {
 }
 
 // isolationInsert counts one insert made to isolate a rejected request.
-func (t *telemetry[T]) isolationInsert(l *aLane[T]) {
+func (t *telemetry[T]) isolationInsert(l *lane[T]) {
 	t.tb.SluiceExporterIsolationInserts.Add(context.Background(), 1, t.laneAttrs(l))
 }
 
 // synced records one write-ahead log write+fsync.
-func (t *telemetry[T]) synced(l *aLane[T], d time.Duration) {
+func (t *telemetry[T]) synced(l *lane[T], d time.Duration) {
 	t.tb.SluiceExporterWalSyncDuration.Record(context.Background(), d.Seconds(), t.laneAttrs(l))
 }
 
 // damaged counts log records skipped as damaged.
-func (t *telemetry[T]) damaged(l *aLane[T], records int64) {
+func (t *telemetry[T]) damaged(l *lane[T], records int64) {
 	if records > 0 {
 		t.tb.SluiceExporterWalRecordsDamaged.Add(context.Background(), records, t.laneAttrs(l))
 	}
 }
 
 // recovered counts what opening a lane's log repaired.
-func (t *telemetry[T]) recovered(l *aLane[T], r walRecovery) {
+func (t *telemetry[T]) recovered(l *lane[T], r walRecovery) {
 	t.damaged(l, int64(r.DamagedRecords))
 	if r.TornTailBytes > 0 {
 		t.tb.SluiceExporterWalTailTruncated.Add(context.Background(), r.TornTailBytes, t.laneAttrs(l))
@@ -180,7 +180,7 @@ func (t *telemetry[T]) recovered(l *aLane[T], r walRecovery) {
 }
 
 // replayed counts rows committed from what a log held when it was opened.
-func (t *telemetry[T]) replayed(l *aLane[T], rows int) {
+func (t *telemetry[T]) replayed(l *lane[T], rows int) {
 	if rows > 0 {
 		t.tb.SluiceExporterWalRowsReplayed.Add(context.Background(), int64(rows), t.laneAttrs(l))
 	}
@@ -189,7 +189,7 @@ func (t *telemetry[T]) replayed(l *aLane[T], rows int) {
 // registerCallbacks reports the gauges read from the lanes when metrics are collected.
 func (t *telemetry[T]) registerCallbacks() error {
 	sig := metric.WithAttributes(t.signal)
-	forLanes := func(f func(l *aLane[T])) {
+	forLanes := func(f func(l *lane[T])) {
 		t.e.mu.RLock()
 		defer t.e.mu.RUnlock()
 		for _, l := range t.e.lanes {
@@ -198,15 +198,15 @@ func (t *telemetry[T]) registerCallbacks() error {
 	}
 	for _, err := range []error{
 		t.tb.RegisterSluiceExporterQueueRowsCallback(func(_ context.Context, o metric.Int64Observer) error {
-			forLanes(func(l *aLane[T]) { o.Observe(int64(l.queue.Stats().Rows), t.laneAttrs(l)) })
+			forLanes(func(l *lane[T]) { o.Observe(int64(l.queue.Stats().Rows), t.laneAttrs(l)) })
 			return nil
 		}),
 		t.tb.RegisterSluiceExporterQueueBytesCallback(func(_ context.Context, o metric.Int64Observer) error {
-			forLanes(func(l *aLane[T]) { o.Observe(int64(l.queue.Stats().Bytes), t.laneAttrs(l)) })
+			forLanes(func(l *lane[T]) { o.Observe(int64(l.queue.Stats().Bytes), t.laneAttrs(l)) })
 			return nil
 		}),
 		t.tb.RegisterSluiceExporterBreakerStateCallback(func(_ context.Context, o metric.Int64Observer) error {
-			forLanes(func(l *aLane[T]) {
+			forLanes(func(l *lane[T]) {
 				current := l.breaker.State()
 				for _, s := range breakerStates {
 					v := int64(0)
@@ -219,7 +219,7 @@ func (t *telemetry[T]) registerCallbacks() error {
 			return nil
 		}),
 		t.tb.RegisterSluiceExporterWalBytesCallback(func(_ context.Context, o metric.Int64Observer) error {
-			forLanes(func(l *aLane[T]) {
+			forLanes(func(l *lane[T]) {
 				if l.log != nil {
 					o.Observe(l.log.Stats().Bytes, t.laneAttrs(l))
 				}
@@ -227,7 +227,7 @@ func (t *telemetry[T]) registerCallbacks() error {
 			return nil
 		}),
 		t.tb.RegisterSluiceExporterWalSegmentsCallback(func(_ context.Context, o metric.Int64Observer) error {
-			forLanes(func(l *aLane[T]) {
+			forLanes(func(l *lane[T]) {
 				if l.log != nil {
 					o.Observe(l.log.Stats().Segments, t.laneAttrs(l))
 				}
@@ -235,7 +235,7 @@ func (t *telemetry[T]) registerCallbacks() error {
 			return nil
 		}),
 		t.tb.RegisterSluiceExporterWalLagCallback(func(_ context.Context, o metric.Float64Observer) error {
-			forLanes(func(l *aLane[T]) {
+			forLanes(func(l *lane[T]) {
 				if l.log != nil {
 					lag := 0.0
 					if first := l.log.Stats().FirstUnsent; !first.IsZero() {

@@ -52,7 +52,7 @@ func (e *chExporter[T]) beginAppend() bool {
 	return true
 }
 
-func (l *aLane[T]) append(p part[T]) error {
+func (l *lane[T]) append(p part[T]) error {
 	e := l.e
 	pb, err := e.sig.marshal(p.data)
 	if err != nil {
@@ -151,7 +151,7 @@ func (e *chExporter[T]) startWAL() error {
 }
 
 // openLog opens (or creates) the lane's log and remembers what its worker must replay.
-func (l *aLane[T]) openLog() error {
+func (l *lane[T]) openLog() error {
 	e := l.e
 	w := e.cfg.WAL
 	dir := e.laneDir(l.label)
@@ -190,7 +190,7 @@ func (l *aLane[T]) openLog() error {
 // rememberResends remembers the records the log held at start for wal::resend_window
 // (resend.go). If the log cannot be read for it, resends are written again: duplicates,
 // never a loss.
-func (l *aLane[T]) rememberResends(dir string, st wal.Stats) {
+func (l *lane[T]) rememberResends(dir string, st wal.Stats) {
 	e, window := l.e, l.e.cfg.WAL.ResendWindow
 	if window <= 0 || st.LastIndex == 0 {
 		return
@@ -234,7 +234,7 @@ func removeDrainedLog(dir string) error {
 
 // closeWAL closes every lane's log and unlocks the directory; the workers have stopped and no
 // append is in flight.
-func (e *chExporter[T]) closeWAL(lanes []*aLane[T]) error {
+func (e *chExporter[T]) closeWAL(lanes []*lane[T]) error {
 	var errs []error
 	for _, l := range lanes {
 		if l.log == nil {

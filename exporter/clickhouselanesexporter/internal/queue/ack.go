@@ -1,4 +1,4 @@
-package lane
+package queue
 
 import (
 	"context"
@@ -21,7 +21,7 @@ type Ack struct {
 // NewAck returns an Ack expecting n completions; n must be positive.
 func NewAck(n int) *Ack {
 	if n <= 0 {
-		panic("lane: an Ack needs at least one part")
+		panic("queue: an Ack needs at least one part")
 	}
 	return &Ack{done: make(chan struct{}), pending: n}
 }
@@ -32,7 +32,7 @@ func (a *Ack) Done(err error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.pending == 0 {
-		panic("lane: Ack completed more times than it has parts")
+		panic("queue: Ack completed more times than it has parts")
 	}
 	if err != nil {
 		a.errs = append(a.errs, err)

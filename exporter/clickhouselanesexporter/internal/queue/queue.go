@@ -1,4 +1,4 @@
-package lane
+package queue
 
 import (
 	"fmt"
@@ -37,7 +37,7 @@ type entry[T any] struct {
 // (the exporter validates its configuration first) and panics.
 func NewQueue[T any](cfg Config, budget *Budget) *Queue[T] {
 	if err := cfg.Validate(); err != nil {
-		panic("lane: " + err.Error())
+		panic("queue: " + err.Error())
 	}
 	return &Queue[T]{
 		cfg:    cfg,
@@ -53,7 +53,7 @@ func NewQueue[T any](cfg Config, budget *Budget) *Queue[T] {
 // never exceeded, whatever the concurrency. It panics on negative Rows or Bytes.
 func (q *Queue[T]) Offer(it Item[T]) error {
 	if it.Rows < 0 || it.Bytes < 0 {
-		panic(fmt.Sprintf("lane: negative item size: %d rows, %d bytes", it.Rows, it.Bytes))
+		panic(fmt.Sprintf("queue: negative item size: %d rows, %d bytes", it.Rows, it.Bytes))
 	}
 	if it.Rows > q.cfg.MaxRows || it.Bytes > q.cfg.MaxBytes {
 		return ErrTooLarge

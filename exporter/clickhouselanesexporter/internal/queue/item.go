@@ -1,4 +1,4 @@
-package lane
+package queue
 
 // Item is one unit of queued work: the rows of one request that belong to one lane.
 //

@@ -1,4 +1,4 @@
-package lane
+package queue
 
 import (
 	"fmt"
@@ -16,7 +16,7 @@ type Budget struct {
 // NewBudget returns a budget of limit bytes.
 func NewBudget(limit int64) *Budget {
 	if limit <= 0 {
-		panic(fmt.Sprintf("lane: budget limit must be positive, got %d", limit))
+		panic(fmt.Sprintf("queue: budget limit must be positive, got %d", limit))
 	}
 	return &Budget{limit: limit}
 }
@@ -39,7 +39,7 @@ func (b *Budget) TryReserve(n int64) bool {
 // caller and panics.
 func (b *Budget) Release(n int64) {
 	if b.used.Add(-n) < 0 {
-		panic("lane: budget released more than reserved")
+		panic("queue: budget released more than reserved")
 	}
 }
 
