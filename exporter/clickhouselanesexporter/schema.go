@@ -115,12 +115,16 @@ func (l *tableLayouts) invalidate(err error) {
 }
 
 // fit makes p's writers match the tables' columns, reading them first (over p's connection)
-// if they were never read or a schema error made them stale.
-func (l *tableLayouts) fit(ctx context.Context, p *insertPath) error {
+// if they were never read or a schema error made them stale. The read is bounded by timeout
+// (insert_timeout, which bounds the insert it precedes): every path of the destination waits
+// for it under l.mu, and the caller's context has no deadline of its own.
+func (l *tableLayouts) fit(ctx context.Context, timeout time.Duration, p *insertPath) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.gen == 0 || l.stale {
-		cols, err := p.ins.Columns(ctx)
+		rctx, cancel := context.WithTimeout(ctx, timeout)
+		cols, err := p.ins.Columns(rctx)
+		cancel()
 		if err != nil {
 			return ddlFault("the columns of the tables", fmt.Errorf("read the tables' columns: %w", err))
 		}
@@ -171,7 +175,7 @@ func (l *tableLayouts) report(table string, missing, computed []string) {
 // write fits p to the tables' current columns, fills it and inserts it. A schema error makes
 // the next write read the columns again.
 func (d *destination) write(ctx context.Context, p *insertPath, src blockSource, report func(insertResult)) error {
-	err := d.layouts.fit(ctx, p)
+	err := d.layouts.fit(ctx, d.cfg.InsertTimeout, p)
 	if err == nil {
 		err = p.write(ctx, d.cfg.InsertTimeout, src, report)
 	}

@@ -207,3 +207,18 @@ func TestOnWALDroppedTableShowsAsSchemaFailures(t *testing.T) {
 	createTables(t, endpoint, cfg, "logs")
 	requireLands(t, endpoint, cfg, 4)
 }
+
+// Reading the tables' columns before an insert is bounded by insert_timeout: a server that
+// accepts the connection and never answers cannot hold the destination's paths (which wait
+// for the read under one mutex) for longer than that, whatever dial_timeout and read_timeout.
+func TestReadingTheColumnsIsBoundedByInsertTimeout(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Endpoint, cfg.CreateSchema = hangingServer(t), false
+	cfg.DialTimeout, cfg.ReadTimeout, cfg.InsertTimeout = time.Hour, time.Hour, 50*time.Millisecond
+	d, err := newDestination(context.Background(), defaultDestination, logsSignal.name, cfg, logsSignal.tables, zap.NewNop())
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, d.close()) })
+	nothing := blockSource{fill: func([]*tableWriter) (bool, error) { return false, nil }}
+	err = d.insert(context.Background(), nothing, func(insertResult) {})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+}
