@@ -49,7 +49,7 @@ func send(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("send", flag.ExitOnError)
 	var cfg loadgen.Config
 	var signal, tenants string
-	var noRetry bool
+	var noRetry, flood bool
 	fs.StringVar(&cfg.Protocol, "protocol", "grpc", "grpc or http")
 	fs.StringVar(&cfg.Endpoint, "endpoint", "127.0.0.1:4317", "host:port for grpc, http://host:port for http")
 	fs.StringVar(&signal, "signal", "traces", "traces or logs")
@@ -63,6 +63,7 @@ func send(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.TenantKey, "tenant-key", "X-Scope-OrgID", "metadata key / header carrying the tenant (empty: none)")
 	fs.BoolVar(&cfg.Shape.TenantInResource, "tenant-in-resource", false, "also put the tenant into resource attribute tenant.id")
 	fs.BoolVar(&noRetry, "no-retry", false, "do not retry refusals")
+	fs.BoolVar(&flood, "flood", false, "never back off: resend a refused request at once, ignoring hints (a flood)")
 	fs.DurationVar(&cfg.Timeout, "timeout", 30*time.Second, "per-attempt timeout")
 	fs.Uint64Var(&cfg.SeqBase, "seq-base", 0, "first sequence number - 1 (keeps runs into one table apart)")
 	_ = fs.Parse(args)
@@ -72,6 +73,9 @@ func send(ctx context.Context, args []string) error {
 	}
 	cfg.Retry = loadgen.DefaultRetry()
 	cfg.Retry.Enabled = !noRetry
+	if flood {
+		cfg.Retry = loadgen.FloodRetry()
+	}
 	cfg.SampleEvery = time.Second
 	cfg.OnSample = func(s loadgen.Sample) {
 		fmt.Fprintf(os.Stderr, "%6.1fs acked %d items, %d attempts, %d refused\n", s.Elapsed.Seconds(), s.ItemsAcked, s.Attempts, s.Refused)

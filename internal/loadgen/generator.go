@@ -56,6 +56,10 @@ type RetryPolicy struct {
 	RandomizationFactor float64
 	// MaxElapsedTime gives up on a request after this long (0: never).
 	MaxElapsedTime time.Duration
+	// Flood makes a sender that ignores backpressure: it resends a refused request at once,
+	// whatever the refusal and its hint, until it is accepted or the offer period ends (then
+	// it gives up on it, so a flood stops with its Duration). The other fields are unused.
+	Flood bool
 }
 
 // DefaultRetry is the collector's default retry_on_failure, with a shorter first interval
@@ -64,6 +68,9 @@ func DefaultRetry() RetryPolicy {
 	return RetryPolicy{Enabled: true, InitialInterval: 200 * time.Millisecond, MaxInterval: 5 * time.Second,
 		Multiplier: 1.5, RandomizationFactor: 0.5, MaxElapsedTime: 5 * time.Minute}
 }
+
+// FloodRetry is the policy of a flooding client (see RetryPolicy.Flood).
+func FloodRetry() RetryPolicy { return RetryPolicy{Flood: true} }
 
 // Sample is a snapshot of cumulative counters during a run.
 type Sample struct {
@@ -343,6 +350,13 @@ func (r *runner) sender(ctx, offerCtx context.Context, idx int, t *Template) {
 				r.errors = append(r.errors, o.Err.Error())
 			}
 			r.mu.Unlock()
+			if r.cfg.Retry.Flood {
+				if offerCtx.Err() != nil {
+					r.itemsFailed.Add(items)
+					break
+				}
+				continue
+			}
 			if !o.Retryable || !r.cfg.Retry.Enabled || ctx.Err() != nil ||
 				(r.cfg.Retry.MaxElapsedTime > 0 && time.Since(began) > r.cfg.Retry.MaxElapsedTime) {
 				r.itemsFailed.Add(items)
