@@ -117,6 +117,10 @@ func bench(ctx context.Context, args []string) error {
 				}
 				logf("  %.0f items/s, %.2f µs CPU/item, peak RSS %.0f MiB, refused %v, acked %d, landed %d, dup %d, lost %d, catch-up %.1fs",
 					it.ItemsPerSec, it.CPUusPerItem, it.PeakRSSMiB, it.Refused, it.ItemsAcked, it.Landed, it.Duplicates, it.Lost, it.CatchUpS)
+				if f := it.Flood; f != nil {
+					logf("  calm %.0f items/s at %.2f µs CPU/item; flooded %.0f items/s (well-behaved %.0f), ratio %.2f, %.0f refused/s, %.1f µs CPU per refusal",
+						f.CalmItemsPerSec, f.CalmCPUusPerItem, f.TotalItemsPerSec, f.GoodItemsPerSec, f.Ratio, f.RefusedPerSec, f.CPUusPerRefusal)
+				}
 				results[sc.Name] = append(results[sc.Name], it)
 			}
 		}
@@ -128,10 +132,17 @@ func bench(ctx context.Context, args []string) error {
 		}
 	}
 	host, _ := os.Hostname()
+	flags := fmt.Sprintf("-scale %g -iterations %d", *scale, *iterations)
+	if *only != "" {
+		flags += " -scenarios " + *only
+	}
+	if *onlyPipelines != "" {
+		flags += " -pipelines " + *onlyPipelines
+	}
 	header := fmt.Sprintf("Run %s on %s (%s, %d CPUs, %s), ClickHouse 26.7 embedded on loopback, scale %g, %d iteration(s), total %s.\n"+
-		"Command: `make bench BENCH_FLAGS='-scale %g -iterations %d'`. Lanes keys in use: %v.",
+		"Command: `make bench BENCH_FLAGS='%s'`. Lanes keys in use: %v.",
 		started.UTC().Format(time.RFC3339), host, runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(), cpuModel(),
-		*scale, *iterations, time.Since(started).Round(time.Second), *scale, *iterations, env.Lanes)
+		*scale, *iterations, time.Since(started).Round(time.Second), flags, env.Lanes)
 	var md bytes.Buffer
 	loadbench.WriteMarkdown(&md, scenarios, results, header)
 	path := filepath.Join(*out, "summary.md")

@@ -1,11 +1,14 @@
 package loadbench
 
 import (
+	"math"
 	"os"
 	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/sluicehq/sluice/internal/loadgen"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -81,5 +84,62 @@ func TestMarkdownComparesEverySluicePipelineWithUpstream(t *testing.T) {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
+	}
+}
+
+// TestFloodStatsPricesAdmittedWorkAtTheCalmRate: the refusal's CPU is the flooded phase's CPU
+// less its acknowledged items at the calm phase's CPU per landed item.
+func TestFloodStatsPricesAdmittedWorkAtTheCalmRate(t *testing.T) {
+	calm := phaseRun{loadS: 10, cpuS: 5, landed: Landed{Rows: 1_000_000, Unique: 1_000_000},
+		results: []*loadgen.Result{{ItemsAcked: 1_000_000, Attempts: 10_000, Accepted: 10_000}}}
+	flooded := phaseRun{loadS: 20, cpuS: 9, clientCPUs: 7, results: []*loadgen.Result{
+		{ItemsAcked: 200_000, Attempts: 2_100, Accepted: 2_000},     // well-behaved
+		{ItemsAcked: 1_000_000, Attempts: 60_000, Accepted: 10_000}, // flood
+	}}
+	f := floodStats(calm, flooded)
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{
+		{"calm items/s", f.CalmItemsPerSec, 100_000},
+		{"calm µs/item", f.CalmCPUusPerItem, 5},
+		{"good items/s", f.GoodItemsPerSec, 10_000},
+		{"total items/s", f.TotalItemsPerSec, 60_000},
+		{"ratio", f.Ratio, 0.6},
+		{"good ratio", f.GoodRatio, 0.1},
+		{"refused", float64(f.Refused), 50_100},
+		{"good refused", float64(f.GoodRefused), 100},
+		{"refused/s", f.RefusedPerSec, 2_505},
+		{"admitted CPU s", f.AdmittedCPUs, 6},
+		{"µs per refusal", f.CPUusPerRefusal, 3e6 / 50_100},
+		{"client CPU s", f.FloodClientCPUs, 7},
+	} {
+		if math.Abs(c.got-c.want) > 1e-9*math.Max(1, math.Abs(c.want)) {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+// TestMarkdownShowsFloodRowsOnlyForFlood: the flood rows appear under the flood scenario and
+// not under others.
+func TestMarkdownShowsFloodRowsOnlyForFlood(t *testing.T) {
+	res := map[string][]*Iteration{
+		"flood":  {{Scenario: "flood", Pipeline: Sluice, Iteration: 1, Flood: &Flood{Ratio: 0.9, CPUusPerRefusal: 12}}},
+		"steady": {{Scenario: "steady", Pipeline: Sluice, Iteration: 1}},
+	}
+	var b strings.Builder
+	WriteMarkdown(&b, []Scenario{{Name: "flood", Desc: "f"}, {Name: "steady", Desc: "s"}}, res, "h")
+	md := b.String()
+	i := strings.Index(md, "## steady")
+	if i < 0 {
+		t.Fatalf("no steady section:\n%s", md)
+	}
+	for _, want := range []string{"| flooded / calm, all senders (target ≥ 0.80) | 0.900 |", "| collector CPU µs per refused attempt (target ≤ 30) | 12.00 |"} {
+		if !strings.Contains(md[:i], want) {
+			t.Errorf("flood section lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md[i:], "flooded") {
+		t.Errorf("steady section has flood rows:\n%s", md[i:])
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -45,6 +46,34 @@ var tableMetrics = []metric{
 	{"client CPU s", func(i *Iteration) float64 { return i.ClientCPUs }, true},
 }
 
+// floodMetrics are the flood scenario's rows, after tableMetrics (whose rows then describe both
+// phases together, with the flooded phase's rates and latencies).
+var floodMetrics = []metric{
+	{"calm: items/s acknowledged", floodGet(func(f *Flood) float64 { return f.CalmItemsPerSec }), false},
+	{"flooded: items/s acknowledged, all senders", floodGet(func(f *Flood) float64 { return f.TotalItemsPerSec }), false},
+	{"flooded: items/s acknowledged, well-behaved senders", floodGet(func(f *Flood) float64 { return f.GoodItemsPerSec }), false},
+	{"flooded / calm, all senders (target ≥ 0.80)", floodGet(func(f *Flood) float64 { return f.Ratio }), false},
+	{"flooded / calm, well-behaved senders", floodGet(func(f *Flood) float64 { return f.GoodRatio }), false},
+	{"flooded: refused attempts/s", floodGet(func(f *Flood) float64 { return f.RefusedPerSec }), false},
+	{"flooded: refused attempts to well-behaved senders", floodGet(func(f *Flood) float64 { return float64(f.GoodRefused) }), true},
+	{"calm: collector CPU µs/item (incl. catch-up)", floodGet(func(f *Flood) float64 { return f.CalmCPUusPerItem }), true},
+	{"flooded: collector CPU s (incl. catch-up)", floodGet(func(f *Flood) float64 { return f.FloodCPUs }), true},
+	{"flooded: of it, admitted items at the calm µs/item", floodGet(func(f *Flood) float64 { return f.AdmittedCPUs }), true},
+	{"collector CPU µs per refused attempt (target ≤ 30)", floodGet(func(f *Flood) float64 { return f.CPUusPerRefusal }), true},
+	{"flooded: refusal p99 ms (client side)", func(i *Iteration) float64 { return i.RefusalP99 / 1e3 }, true},
+	{"flooded: client CPU s", floodGet(func(f *Flood) float64 { return f.FloodClientCPUs }), true},
+}
+
+// floodGet reads a flood figure; NaN (shown as —) for an iteration of another scenario.
+func floodGet(get func(*Flood) float64) func(*Iteration) float64 {
+	return func(i *Iteration) float64 {
+		if i.Flood == nil {
+			return math.NaN()
+		}
+		return get(i.Flood)
+	}
+}
+
 func landedPerSec(i *Iteration) float64 {
 	if d := i.DurationS + i.CatchUpS; d > 0 {
 		return float64(i.Landed) / d
@@ -79,7 +108,11 @@ func WriteMarkdown(w io.Writer, scenarios []Scenario, results map[string][]*Iter
 		pipes := presentPipelines(by)
 		fmt.Fprintf(w, "\n## %s\n\n%s. %d iteration(s) per pipeline.\n\n", sc.Name, sc.Desc, len(by[pipes[0]]))
 		writeTableHeader(w, pipes)
-		for _, m := range tableMetrics {
+		rows := tableMetrics
+		if slices.ContainsFunc(its, func(i *Iteration) bool { return i.Flood != nil }) {
+			rows = append(slices.Clip(rows), floodMetrics...)
+		}
+		for _, m := range rows {
 			fmt.Fprintf(w, "| %s |", m.name)
 			for _, p := range pipes {
 				fmt.Fprintf(w, " %s |", num(mean(by[p], m.get)))

@@ -2,6 +2,7 @@ package loadbench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -100,6 +101,8 @@ type Iteration struct {
 	// ClickHousePeakRSSMiB is the highest RSS of the ClickHouse process sampled during the run.
 	ClickHousePeakRSSMiB float64 `json:"clickhouse_peak_rss_mib"`
 	Notes                string  `json:"notes,omitempty"`
+	// Flood: the flood scenario's two phases (flood.go).
+	Flood *Flood `json:"flood,omitempty"`
 
 	Timeline []Point `json:"timeline"`
 }
@@ -119,6 +122,7 @@ func Scenarios() []Scenario {
 		{"steady_traces_128", "flat-out traces, 128 gRPC senders, 100 spans/request", steady(loadgen.Traces, 128)},
 		{"steady_logs", "flat-out logs, 32 gRPC senders, 100 records/request", steady(loadgen.Logs, benchSenders)},
 		{"overload", "320 senders against max_inflight_requests 32 (10x)", overload},
+		{"flood", "32 well-behaved senders alone for 15 s, then for 20 s with 320 more that resend at once on refusal (10 connections), against max_inflight_requests 32; one gateway process for both phases", flood},
 		{"stall", "ClickHouse frozen (SIGSTOP) for 20 s mid-run, then resumed", stall},
 		{"outage", "ClickHouse killed mid-run and restarted 5 s later", outage(5 * time.Second)},
 		{"outage_60s", "ClickHouse killed mid-run and restarted 60 s later", outage(60 * time.Second)},
@@ -292,40 +296,11 @@ func (r *run) execute(ctx context.Context, cfgs []loadgen.Config, fault func(ctx
 	if r.agent != nil {
 		agentBefore, _ = ReadProc(r.agent.PID())
 	}
-	results := make([]*loadgen.Result, len(cfgs))
-	errs := make([]error, len(cfgs))
-	var wg sync.WaitGroup
-	var aggMu sync.Mutex
-	parts := make([]loadgen.Sample, len(cfgs))
-	for i, cfg := range cfgs {
-		cfg.OnSample = func(s loadgen.Sample) {
-			aggMu.Lock()
-			parts[i] = s
-			var sum loadgen.Sample
-			for _, p := range parts {
-				sum.ItemsAcked += p.ItemsAcked
-				sum.Refused += p.Refused
-			}
-			aggMu.Unlock()
-			r.onSample(sum)
-		}
-		cfg.SampleEvery = 250 * time.Millisecond
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i], errs[i] = loadgen.Run(ctx, cfg)
-		}()
-	}
-	if fault != nil {
-		fault(ctx)
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			close(stop)
-			swg.Wait()
-			return nil, err
-		}
+	results, clientCPU, err := r.runLoads(ctx, cfgs, fault, loadgen.Sample{})
+	if err != nil {
+		close(stop)
+		swg.Wait()
+		return nil, err
 	}
 	it := r.it
 	it.Refused = map[string]int64{}
@@ -342,12 +317,12 @@ func (r *run) execute(ctx context.Context, cfgs []loadgen.Config, fault func(ctx
 		it.ItemsSent += res.ItemsSent
 		it.ItemsAcked += res.ItemsAcked
 		it.ItemsFailed += res.ItemsFailed
-		it.ClientCPUs += res.ClientCPUSeconds
 		it.RequestBytes = res.RequestBytes
 		dur = max(dur, res.Duration)
 		acked += res.ItemsAcked
 	}
 	it.DurationS = dur.Seconds()
+	it.ClientCPUs = clientCPU
 	main := results[0]
 	it.P50us, it.P95us, it.P99us, it.RefusalP99 = main.LatencyP50us, main.LatencyP95us, main.LatencyP99us, main.RefusalLatencyP99us
 	if len(results) == 1 {
@@ -385,6 +360,45 @@ func (r *run) execute(ctx context.Context, cfgs []loadgen.Config, fault func(ctx
 	swg.Wait()
 	it.Timeline = r.timeline
 	return results, nil
+}
+
+// runLoads runs every load at once (and fault, concurrently) and returns when all are done,
+// with the CPU this process used meanwhile: each load's ClientCPUSeconds is the whole
+// process's, so summing them would count it once per load. The sampler sees their counters
+// summed, plus base (what earlier phases of the same run did, so the timeline does not
+// restart from zero).
+func (r *run) runLoads(ctx context.Context, cfgs []loadgen.Config, fault func(ctx context.Context), base loadgen.Sample) ([]*loadgen.Result, float64, error) {
+	self, _ := ReadProc(os.Getpid())
+	results := make([]*loadgen.Result, len(cfgs))
+	errs := make([]error, len(cfgs))
+	var wg sync.WaitGroup
+	var aggMu sync.Mutex
+	parts := make([]loadgen.Sample, len(cfgs))
+	for i, cfg := range cfgs {
+		cfg.OnSample = func(s loadgen.Sample) {
+			aggMu.Lock()
+			parts[i] = s
+			sum := loadgen.Sample{ItemsAcked: base.ItemsAcked, Refused: base.Refused}
+			for _, p := range parts {
+				sum.ItemsAcked += p.ItemsAcked
+				sum.Refused += p.Refused
+			}
+			aggMu.Unlock()
+			r.onSample(sum)
+		}
+		cfg.SampleEvery = 250 * time.Millisecond
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = loadgen.Run(ctx, cfg)
+		}()
+	}
+	if fault != nil {
+		fault(ctx)
+	}
+	wg.Wait()
+	after, _ := ReadProc(os.Getpid())
+	return results, after.CPUSeconds - self.CPUSeconds, errors.Join(errs...)
 }
 
 func (r *run) close() {
