@@ -64,6 +64,8 @@ type testHooks struct {
 	beforeCommit func(lane string) bool
 	// writer replaces each lane's ClickHouse with a scripted one.
 	writer func(d *destination) blockWriter
+	// openingLog runs before a new lane opens its log, outside the exporter's mutex.
+	openingLog func(lane string)
 }
 
 func newExporter[T any](set exporter.Settings, cfg *Config, sig signal[T]) (*chExporter[T], error) {
@@ -313,18 +315,35 @@ func (e *chExporter[T]) laneFor(key string) (*lane[T], error) { return e.lane(ke
 // beyond max_lanes (counted against it for new keys), so what its log holds is inserted.
 func (e *chExporter[T]) reopenLane(label string) (*lane[T], error) { return e.lane(label, false) }
 
+// lane finds or creates the lane of key. A new lane is created under e.mu but opened (its
+// log read and recovered, with on_wal: seconds for a large log) outside it, so a new tenant's
+// first request does not stall every other request's lookup: callers for the same lane wait
+// for it to open, the others go on.
 func (e *chExporter[T]) lane(key string, capped bool) (*lane[T], error) {
+	l, created, err := e.findOrCreateLane(key, capped)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		e.openLane(l)
+	}
+	return l, l.waitOpen()
+}
+
+// findOrCreateLane returns the lane key maps to, and whether it is new: then the caller must
+// open it (openLane).
+func (e *chExporter[T]) findOrCreateLane(key string, capped bool) (l *lane[T], created bool, err error) {
 	e.mu.RLock()
 	l, ok := e.lanes[key]
 	closed := e.closed
 	e.mu.RUnlock()
 	switch {
 	case closed:
-		return nil, errShuttingDown
+		return nil, false, errShuttingDown
 	case ok:
-		return l, nil
+		return l, false, nil
 	case e.dests == nil:
-		return nil, errors.New("clickhouselanes exporter used before start")
+		return nil, false, errors.New("clickhouselanes exporter used before start")
 	}
 	dest, routed := e.routes[key]
 	if !routed {
@@ -334,36 +353,53 @@ func (e *chExporter[T]) lane(key string, capped bool) (*lane[T], error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
-		return nil, errShuttingDown
+		return nil, false, errShuttingDown
 	}
 	if l, ok := e.lanes[key]; ok {
-		return l, nil
+		return l, false, nil
 	}
 	label := key
 	if capped && !routed && e.unroutedLanesLocked() >= e.cfg.Lanes.MaxLanes {
 		label = overflowLane
 		if l, ok := e.lanes[label]; ok {
-			return l, nil
+			return l, false, nil
 		}
 	}
 	if e.ackOnWAL() && len(laneDirName(label)) > maxLaneDirName {
 		label = overflowLane // its log directory name would be too long
 		if l, ok := e.lanes[label]; ok {
-			return l, nil
+			return l, false, nil
 		}
 	}
 	l = e.newLane(label, dest)
-	e.workers.Add(1)
+	e.workers.Add(1) // shutdown waits for the opening too: it closes the log after
+	e.lanes[label] = l
+	return l, true, nil
+}
+
+// openLane starts the new lane's worker, opening its log first with on_wal. A lane whose log
+// cannot be opened leaves the map: its waiting callers get the error, and the next request
+// tries again.
+func (e *chExporter[T]) openLane(l *lane[T]) {
+	defer close(l.opened)
 	if !e.ackOnWAL() {
 		go l.run(e.workerCtx)
-	} else if err := l.openLog(); err != nil {
-		e.workers.Done()
-		return nil, backpressure.Unavailable(err.Error(), e.cfg.Breaker.CoolDown)
-	} else {
-		go l.drain(e.workerCtx)
+		return
 	}
-	e.lanes[label] = l
-	return l, nil
+	if h := e.hooks.openingLog; h != nil {
+		h(l.label)
+	}
+	if err := l.openLog(); err != nil {
+		l.openErr = backpressure.Unavailable(err.Error(), e.cfg.Breaker.CoolDown)
+		e.mu.Lock()
+		if e.lanes[l.label] == l {
+			delete(e.lanes, l.label)
+		}
+		e.mu.Unlock()
+		e.workers.Done()
+		return
+	}
+	go l.drain(e.workerCtx)
 }
 
 // unroutedLanesLocked counts the lanes max_lanes applies to.

@@ -35,6 +35,11 @@ type lane[T any] struct {
 	refusals     refusals
 	refusedAttrs [numReasons]metric.MeasurementOption // built once: refusals must stay cheap
 
+	// opened is closed once the lane can take rows: at once in memory, once its log is open
+	// with on_wal. openErr, set before, is why it could not open.
+	opened  chan struct{}
+	openErr error
+
 	used atomic.Bool // an offer arrived since the idle sweeper last looked
 	busy atomic.Bool // the worker holds a batch
 
@@ -82,8 +87,19 @@ func (e *chExporter[T]) newLane(label string, dest *destination) *lane[T] {
 	})
 	l.used.Store(true)
 	l.closing, l.appended = make(chan struct{}), make(chan struct{}, 1)
+	l.opened = make(chan struct{})
 	return l
 }
+
+// waitOpen waits until the lane is opened (chExporter.openLane) and returns why it could not
+// be, if it could not.
+func (l *lane[T]) waitOpen() error {
+	<-l.opened
+	return l.openErr
+}
+
+// isOpen reports whether the lane is opened, without waiting: its log may be read.
+func (l *lane[T]) isOpen() bool { return isClosed(l.opened) && l.openErr == nil }
 
 // close makes the worker drain what the lane holds and stop.
 func (l *lane[T]) close() {

@@ -193,7 +193,9 @@ func (t *telemetry[T]) registerCallbacks() error {
 		t.e.mu.RLock()
 		defer t.e.mu.RUnlock()
 		for _, l := range t.e.lanes {
-			f(l)
+			if l.isOpen() { // a lane still opening has nothing to report, and its log is being set
+				f(l)
+			}
 		}
 	}
 	for _, err := range []error{
