@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/ClickHouse/ch-go/proto"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
 	"google.golang.org/grpc/codes"
 
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chinsert"
@@ -108,8 +110,8 @@ func TestScriptedOnInsertGivesUpAfterMaxAttempts(t *testing.T) {
 }
 
 // The breaker opens after failure_threshold failed attempts: callers are refused without an
-// attempt until the cool-down ends; then one probe goes through and closes it.
-func TestScriptedBreakerOpensRefusesAndProbes(t *testing.T) {
+// attempt until the cool-down ends (the probe that follows: TestScriptedBreakerProbeReopensThenCloses).
+func TestScriptedBreakerOpensAndRefuses(t *testing.T) {
 	cfg, fake := scriptedConfig(t, func(cfg *Config) *scriptedClickHouse {
 		return newScripted(cfg, errTransient, errTransient)
 	})
@@ -199,4 +201,149 @@ func TestScriptedOnWALBlocksStayWithinTheMemoryBudget(t *testing.T) {
 	assert.LessOrEqual(t, fake.maxUsed, cfg.Lanes.MemoryBudget)
 	assert.Positive(t, fake.maxUsed, "the blocks were counted")
 	assert.Zero(t, fake.budget.Used(), "released once committed")
+}
+
+var errUnknown = fmt.Errorf("insert into otel_logs: %w", &chinsert.OutcomeUnknownError{})
+
+// scriptedSynctestConfig is scriptedConfig for a test in a synctest bubble: retries back off
+// 1s, 2s, then 4s at most, and the breaker cools down for 10s without jitter, so the test
+// can say when each attempt happens.
+func scriptedSynctestConfig(t *testing.T, script ...error) (*Config, *scriptedClickHouse) {
+	cfg, fake := scriptedConfig(t, func(cfg *Config) *scriptedClickHouse { return newScripted(cfg, script...) })
+	cfg.Retry = RetryConfig{MaxAttempts: 3, InitialInterval: time.Second, MaxInterval: 4 * time.Second}
+	cfg.Breaker = BreakerConfig{FailureThreshold: 10, CoolDown: 10 * time.Second}
+	return cfg, fake
+}
+
+// On insert, once an attempt's outcome is unknown (it may be committed), the batch is not
+// given up after max_attempts while its caller waits: it is sent again, the same block under
+// the same token, backing off 1, 2, 4, 4, 4 s, until ClickHouse answers; the caller is
+// acknowledged.
+func TestScriptedUnknownOutcomeIsSettledWhileTheCallerWaits(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg, fake := scriptedSynctestConfig(t, errUnknown, errUnknown, errUnknown, errUnknown, errUnknown)
+		exp, tel := startLogsExporter(t, cfg)
+		start := time.Now()
+		require.NoError(t, exp.ConsumeLogs(context.Background(), uniqueLogs("a", 3)))
+		assert.Equal(t, cfg.Lanes.FlushInterval+15*time.Second, time.Since(start), "the batch's flush, then backoff 1+2+4+4+4 s")
+		sent := fake.sent()
+		require.Len(t, sent, 6, "five unknown outcomes past max_attempts 3, then the commit")
+		for _, s := range sent[1:] {
+			assert.Equal(t, sent[0], s, "every attempt is the same block")
+		}
+		requireNothingRefused(t, tel)
+	})
+}
+
+// Settling lasts only while a caller waits: once the caller's context ends, the batch gets
+// its max_attempts as usual and is given up (its rows are the client's to resend).
+func TestScriptedUnknownOutcomeIsGivenUpOnceTheCallerLeaves(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		script := make([]error, 10)
+		for i := range script {
+			script[i] = errUnknown
+		}
+		cfg, fake := scriptedSynctestConfig(t, script...)
+		exp, _ := startLogsExporter(t, cfg)
+		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+		defer cancel()
+		require.ErrorIs(t, exp.ConsumeLogs(ctx, uniqueLogs("a", 3)), context.DeadlineExceeded)
+		time.Sleep(time.Minute) // of the bubble's clock: long after any further attempt
+		synctest.Wait()
+		assert.Len(t, fake.sent(), 3, "attempts at 0, 1 and 3 s; the third is the last")
+	})
+}
+
+// Without deduplication an unknown outcome cannot be settled (a resend under no token may
+// duplicate as much as a client's): the batch gets max_attempts like any other failure.
+func TestScriptedUnknownOutcomeWithoutDeduplicationIsNotHeld(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg, fake := scriptedSynctestConfig(t, errUnknown, errUnknown, errUnknown, errUnknown)
+		cfg.Deduplicate = false
+		exp, _ := startLogsExporter(t, cfg)
+		requireRetryable(t, exp.ConsumeLogs(context.Background(), uniqueLogs("a", 3)), codes.Unavailable)
+		assert.Len(t, fake.sent(), 3)
+	})
+}
+
+// A batch being settled holds its lane through the breaker: failure_threshold unknown
+// outcomes open it, new requests are refused at once (503, the hint the time until the
+// probe) without an attempt, the held batch waits out the cool-down, its probe commits it and
+// closes the breaker, and its caller is acknowledged.
+func TestScriptedSettlingWaitsOutTheOpenBreaker(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg, fake := scriptedSynctestConfig(t, errUnknown, errUnknown)
+		cfg.Breaker.FailureThreshold = 2
+		exp, tel := startLogsExporter(t, cfg)
+		held := make(chan error)
+		go func() { held <- exp.ConsumeLogs(context.Background(), uniqueLogs("a", 3)) }()
+		time.Sleep(cfg.Lanes.FlushInterval + time.Second) // the second attempt fails: the breaker opens
+		synctest.Wait()
+		require.Len(t, fake.sent(), 2)
+		hint := requireRetryable(t, exp.ConsumeLogs(context.Background(), uniqueLogs("b", 3)), codes.Unavailable)
+		assert.Equal(t, 10*time.Second, hint, "the time until the probe")
+		assert.Equal(t, int64(3), refusedByReason(t, tel)["breaker_open"])
+
+		require.NoError(t, <-held)
+		assert.Len(t, fake.sent(), 3, "the probe, after the cool-down, committed the held batch")
+		assert.Equal(t, map[string]int64{"open": 1, "half_open": 1, "closed": 1},
+			sumByAttribute(t, tel, "otelcol_sluice_exporter_breaker_transitions", "state"))
+		require.NoError(t, exp.ConsumeLogs(context.Background(), uniqueLogs("c", 3)), "closed again")
+	})
+}
+
+// The breaker's transitions: failure_threshold failed attempts open it; a request while it
+// is open is refused without an attempt; after the cool-down one probe goes through, and a
+// failed probe opens it again for another cool-down; a successful one closes it.
+func TestScriptedBreakerProbeReopensThenCloses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg, fake := scriptedSynctestConfig(t, errTransient, errTransient, errTransient)
+		cfg.Retry.MaxAttempts, cfg.Breaker.FailureThreshold = 2, 2
+		exp, tel := startLogsExporter(t, cfg)
+		transitions := func() map[string]int64 {
+			return sumByAttribute(t, tel, "otelcol_sluice_exporter_breaker_transitions", "state")
+		}
+		consume := func(name string) error { return exp.ConsumeLogs(context.Background(), uniqueLogs(name, 3)) }
+
+		requireRetryable(t, consume("a"), codes.Unavailable) // attempts at 0 and 1 s: open
+		assert.Equal(t, map[string]int64{"open": 1}, transitions())
+		assert.Equal(t, 10*time.Second, requireRetryable(t, consume("b"), codes.Unavailable))
+		assert.Len(t, fake.sent(), 2, "refused while open, without an attempt")
+
+		time.Sleep(10 * time.Second)
+		// The probe fails and opens the breaker again; the batch's second attempt finds it
+		// open and the caller gets the time until the next probe.
+		assert.Equal(t, 10*time.Second-time.Second, requireRetryable(t, consume("c"), codes.Unavailable))
+		assert.Len(t, fake.sent(), 3, "one probe")
+		assert.Equal(t, map[string]int64{"open": 2, "half_open": 1}, transitions())
+
+		time.Sleep(10 * time.Second)
+		require.NoError(t, consume("d"), "the next probe commits and closes the breaker")
+		assert.Equal(t, map[string]int64{"open": 2, "half_open": 2, "closed": 1}, transitions())
+		require.NoError(t, consume("e"))
+		assert.Len(t, fake.sent(), 5)
+	})
+}
+
+// On enqueue, whose callers are gone once their rows are queued, a failing batch is retried
+// past max_attempts until ClickHouse takes it.
+func TestScriptedOnEnqueueRetriesUntilWritten(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg, fake := scriptedSynctestConfig(t, errTransient, errTransient, errTransient, errTransient)
+		cfg.Acknowledge = AckOnEnqueue
+		exp, tel := startLogsExporter(t, cfg)
+		require.NoError(t, exp.ConsumeLogs(context.Background(), uniqueLogs("a", 3)))
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		sent := fake.sent()
+		require.Len(t, sent, 5, "four failures, then the commit")
+		assert.Equal(t, sent[0], sent[4])
+		requireNothingRefused(t, tel)
+	})
+}
+
+func requireNothingRefused(t *testing.T, tel *componenttest.Telemetry) {
+	t.Helper()
+	_, err := tel.GetMetric("otelcol_sluice_exporter_rows_refused")
+	require.Error(t, err, "no row was refused: the counter was never recorded")
 }
