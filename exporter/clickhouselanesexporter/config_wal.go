@@ -50,7 +50,7 @@ func (s *WALSync) UnmarshalText(text []byte) error {
 }
 
 // The largest on_wal batch: below ClickHouse's default min_insert_block_size_rows, and in
-// protobuf bytes half its default min_insert_block_size_bytes (columns are larger).
+// record bytes (the columns, uncompressed) half its default min_insert_block_size_bytes.
 const (
 	maxWALBatchRows  = 1_000_000
 	maxWALBatchBytes = 128 << 20

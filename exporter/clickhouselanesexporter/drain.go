@@ -2,7 +2,6 @@ package clickhouselanesexporter
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"go.uber.org/zap"
@@ -13,8 +12,8 @@ import (
 // readChunk is how many payload bytes the drain reads from the log at a time.
 const readChunk = 1 << 20
 
-// A streamed insert sends a block when it holds this many rows or record bytes (protobuf,
-// about the size of the block's columns): one block's columns, encoded copy and compressed
+// A streamed insert sends a block when it holds this many rows or record bytes (the size of
+// the block's columns): one block's columns, encoded copy and compressed
 // copy are what an insert holds, whatever the batch's size. (Variables for tests.)
 var (
 	streamBlockRows  = 8192
@@ -190,7 +189,7 @@ func (l *lane[T]) read(first, last walIndex) (*logBatch, error) {
 				return b, nil
 			}
 			b.last = r.Index
-			rows, err := l.recordRows(r.Payload)
+			rows, err := l.e.records.rows(r.Payload)
 			if err != nil {
 				l.skipDamaged(r.Index, err)
 				continue
@@ -209,25 +208,10 @@ func (l *lane[T]) read(first, last walIndex) (*logBatch, error) {
 	}
 }
 
-func (l *lane[T]) recordRows(p []byte) (int, error) {
-	if len(p) == 0 || p[0] != recordProtobuf {
-		return 0, errUnknownRecord
-	}
-	return l.e.sig.protoRows(p[1:])
-}
-
 func (l *lane[T]) skipDamaged(i walIndex, err error) {
 	l.e.tel.damaged(l, 1)
 	l.e.logger.Error("Skipping a write-ahead log record that does not decode",
 		zap.String("lane", l.label), zap.Uint64("index", uint64(i)), zap.Error(err))
-}
-
-func (l *lane[T]) decode(p []byte) (T, error) {
-	var zero T
-	if len(p) == 0 || p[0] != recordProtobuf {
-		return zero, errUnknownRecord
-	}
-	return l.e.sig.unmarshal(p[1:])
 }
 
 // source makes each insert attempt of recs read them again from the log. A single-table
@@ -249,7 +233,7 @@ func (l *lane[T]) source(ctx context.Context, b *logBatch, recs []logRecord) fun
 
 // recordReader reads records next..last from the log and appends them to an insert's blocks.
 //
-// The block's records hold their protobuf bytes of lanes::memory_budget while it is filled
+// The block's records hold their bytes of lanes::memory_budget while it is filled
 // and sent (so many lanes' blocks share the budget with the records being appended): a block
 // ends early when the budget has no room for its next record, and one with no record yet
 // waits for room (others' blocks and appends release theirs within one insert). Unchunked
@@ -299,7 +283,7 @@ func (r *recordReader[T]) reserve(n int64, must bool) (bool, error) {
 
 func (r *recordReader[T]) fill(tables []*tableWriter) (more bool, err error) {
 	r.release() // the previous block is sent
-	rows, bytes := 0, 0
+	rows, bytes, blocks := 0, 0, blocksOf(tables)
 	for {
 		if len(r.read) == 0 {
 			if r.next > r.last {
@@ -327,7 +311,7 @@ func (r *recordReader[T]) fill(tables []*tableWriter) (more bool, err error) {
 		}
 		r.read[0] = walRecord{} // the payload goes once appended
 		r.read, r.next = r.read[1:], rec.Index+1
-		data, err := r.l.decode(rec.Payload)
+		n, err := r.l.e.records.appendTo(blocks, rec.Payload)
 		if err != nil {
 			if !r.b.undecodable[rec.Index] {
 				r.b.undecodable[rec.Index] = true
@@ -335,8 +319,7 @@ func (r *recordReader[T]) fill(tables []*tableWriter) (more bool, err error) {
 			}
 			continue
 		}
-		r.l.e.sig.fill(tables, data)
-		rows += r.l.e.sig.rows(data)
+		rows += n
 		bytes += len(rec.Payload)
 	}
 }
@@ -424,8 +407,6 @@ func recordBytes(recs []logRecord) int {
 	}
 	return n
 }
-
-var errUnknownRecord = errors.New("not a record this exporter writes (unknown format tag)")
 
 func isClosed(c <-chan struct{}) bool {
 	select {

@@ -25,11 +25,13 @@ import (
 // or an open breaker refuses at once with a retry hint. Each lane's worker batches, inserts
 // and completes the parts; with acknowledge on_insert the call waits for that.
 type chExporter[T any] struct {
-	cfg    *Config
-	sig    signal[T]
-	logger *zap.Logger
-	tel    *telemetry[T]
-	budget *queue.Budget
+	cfg *Config
+	sig signal[T]
+	// records converts a part into a write-ahead log record and back (acknowledge on_wal).
+	records *recordCodec[T]
+	logger  *zap.Logger
+	tel     *telemetry[T]
+	budget  *queue.Budget
 
 	dests  map[string]*destination // by name
 	routes map[string]*destination // by lane key
@@ -75,6 +77,7 @@ func newExporter[T any](set exporter.Settings, cfg *Config, sig signal[T]) (*chE
 		lanes:  map[string]*lane[T]{},
 		hooks:  newExporterHooks,
 	}
+	e.records = newRecordCodec(&e.sig)
 	tel, err := newTelemetry(set, e)
 	if err != nil {
 		return nil, err

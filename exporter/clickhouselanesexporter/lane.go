@@ -210,8 +210,9 @@ func (l *lane[T]) complete(ctx context.Context, items []queue.Item[T], err error
 func (l *lane[T]) insert(ctx context.Context, batch []queue.Item[T], report func(insertResult)) error {
 	source := func() blockSource {
 		return blockSource{fill: func(tables []*tableWriter) (bool, error) {
+			blocks := blocksOf(tables)
 			for _, it := range batch {
-				l.e.sig.fill(tables, it.Payload)
+				l.e.sig.fill(blocks, it.Payload)
 			}
 			return false, nil
 		}}

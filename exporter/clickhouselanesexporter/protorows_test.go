@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
@@ -22,7 +23,7 @@ func TestProtoRowsAgreeWithPdata(t *testing.T) {
 			}
 		}
 	}
-	b, err := tracesSignal.marshal(td)
+	b, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
 	require.NoError(t, err)
 	n, err := tracesSignal.protoRows(b)
 	require.NoError(t, err)
@@ -30,7 +31,7 @@ func TestProtoRowsAgreeWithPdata(t *testing.T) {
 	_, err = tracesSignal.protoRows(b[:len(b)-3])
 	assert.Error(t, err)
 
-	b, err = logsSignal.marshal(uniqueLogs("x", 7))
+	b, err = (&plog.ProtoMarshaler{}).MarshalLogs(uniqueLogs("x", 7))
 	require.NoError(t, err)
 	n, err = logsSignal.protoRows(b)
 	require.NoError(t, err)
@@ -45,7 +46,7 @@ func TestProtoRowsAgreeWithPdata(t *testing.T) {
 	ms.AppendEmpty().SetEmptyHistogram().DataPoints().AppendEmpty()
 	ms.AppendEmpty().SetEmptyExponentialHistogram().DataPoints().AppendEmpty()
 	ms.AppendEmpty().SetEmptySummary().DataPoints().AppendEmpty()
-	b, err = metricsSignal.marshal(md)
+	b, err = (&pmetric.ProtoMarshaler{}).MarshalMetrics(md)
 	require.NoError(t, err)
 	n, err = metricsSignal.protoRows(b)
 	require.NoError(t, err)

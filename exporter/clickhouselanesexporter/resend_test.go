@@ -77,32 +77,30 @@ func TestRememberRecentKeepsTheWindowBeforeTheLastRecord(t *testing.T) {
 }
 
 // TestWALRecordIsTheSameForAnExactResend: what makes a resend recognisable. A client resends
-// the same request bytes; decoding them as the receiver does and marshalling the pdata as a
+// the same request bytes; decoding them as the receiver does and converting the pdata as a
 // lane does gives the same record each time.
 func TestWALRecordIsTheSameForAnExactResend(t *testing.T) {
+	traces, logs := newRecordCodec(&tracesSignal), newRecordCodec(&logsSignal)
 	for _, sig := range []loadgen.Signal{loadgen.Traces, loadgen.Logs} {
 		tmpl, err := loadgen.NewTemplate(sig, "acme", loadgen.Shape{ItemsPerRequest: 100, Attributes: 5})
 		require.NoError(t, err)
-		body := tmpl.Render(nil, 1)
-		record := func() []byte {
+		record := func(seq uint64) []byte {
+			body := tmpl.Render(nil, seq)
 			switch sig {
 			case loadgen.Traces:
 				req := ptraceotlp.NewExportRequest()
 				require.NoError(t, req.UnmarshalProto(bytes.Clone(body)))
-				b, err := tracesSignal.marshal(req.Traces())
-				require.NoError(t, err)
-				return b
+				return traces.encode(nil, req.Traces())
 			default:
 				req := plogotlp.NewExportRequest()
 				require.NoError(t, req.UnmarshalProto(bytes.Clone(body)))
-				b, err := logsSignal.marshal(req.Logs())
-				require.NoError(t, err)
-				return b
+				return logs.encode(nil, req.Logs())
 			}
 		}
-		first, resent := record(), record()
-		assert.Equal(t, resendKeyOf(first), resendKeyOf(resent), "%s: a resend makes the same record", sig)
-		assert.Equal(t, body, first, "%s: the record is the client's own encoding", sig)
+		first, resent, next := record(1), record(1), record(2)
+		assert.Equal(t, first, resent, "%s: a resend makes the same record", sig)
+		assert.Equal(t, resendKeyOf(first), resendKeyOf(resent), "%s: and the same key", sig)
+		assert.NotEqual(t, resendKeyOf(first), resendKeyOf(next), "%s: another request, another key", sig)
 	}
 }
 

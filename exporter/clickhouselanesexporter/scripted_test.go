@@ -185,7 +185,7 @@ func TestScriptedOnWALStreamsABatchInBlocks(t *testing.T) {
 func TestScriptedOnWALBlocksStayWithinTheMemoryBudget(t *testing.T) {
 	cfg, fake := scriptedConfig(t, func(cfg *Config) *scriptedClickHouse { return newScripted(cfg) })
 	cfg.Acknowledge, cfg.WAL.Directory, cfg.WAL.Sync = AckOnWAL, t.TempDir(), WALSyncNever
-	record := len(mustMarshalLogs(t, uniqueLogs("record 0", 10))) + 1
+	record := len(newRecordCodec(&logsSignal).encode(nil, uniqueLogs("record 0", 10)))
 	cfg.Lanes.MemoryBudget, cfg.Lanes.FlushRows, cfg.Lanes.FlushInterval = int64(2*record+record/2), 60, time.Hour
 	exp, tel := newLogsExporter(t, cfg)
 	fake.budget = sharedBudget(component.NewIDWithName(NewFactory().Type(), t.Name()), cfg.Lanes.MemoryBudget)

@@ -12,19 +12,20 @@ import (
 // signal describes how one OTLP signal becomes rows: which tables, how data fills them, how
 // much it weighs, and how a request splits by a resource attribute.
 type signal[T any] struct {
-	name   string
-	tables func(database string, cfg *Config) []*tableWriter
-	fill   func(tables []*tableWriter, data T)
-	rows   func(data T) int
+	name string
+	// blocks returns empty column blocks of the signal's tables; tableNames names them in cfg.
+	blocks     func() []chcol.Block
+	tableNames func(cfg *Config) []string
+	// fill converts data into rows of blocks (as blocks returns them).
+	fill func(blocks []chcol.Block, data T)
+	rows func(data T) int
 	// size is the weight of data against queue and budget limits: its protobuf size, which
 	// is computed without allocating. The pdata held in memory is a small multiple of it
 	// (see the README's memory formula).
 	size func(data T) int
-	// marshal and unmarshal are the OTLP protobuf form of data: a write-ahead log record.
-	marshal   func(data T) ([]byte, error)
+	// unmarshal reads the OTLP protobuf of a request: the write-ahead log records of earlier
+	// versions (wal_record.go). protoRows counts their rows without decoding them.
 	unmarshal func(b []byte) (T, error)
-	// protoRows counts the rows of a marshalled request without decoding it: the drain bounds
-	// a batch by rows before it decodes any record.
 	protoRows func(b []byte) (int, error)
 	// split groups data by the lane key of each resource (attribute name).
 	split func(data T, attribute string) []part[T]
@@ -35,15 +36,13 @@ type signal[T any] struct {
 var tracesSignal = signal[ptrace.Traces]{
 	name:        "traces",
 	singleTable: true,
-	tables: func(db string, cfg *Config) []*tableWriter {
-		return []*tableWriter{newTableWriter(db, cfg.TracesTableName, chcol.NewTraces())}
-	},
-	fill:      func(t []*tableWriter, td ptrace.Traces) { t[0].block.(*chcol.Traces).Append(td) },
-	rows:      func(td ptrace.Traces) int { return td.SpanCount() },
-	size:      func(td ptrace.Traces) int { return (&ptrace.ProtoMarshaler{}).TracesSize(td) },
-	marshal:   (&ptrace.ProtoMarshaler{}).MarshalTraces,
-	unmarshal: (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces,
-	protoRows: func(b []byte) (int, error) { return otlpwire.Count(b, otlpwire.Spans) },
+	blocks:      func() []chcol.Block { return []chcol.Block{chcol.NewTraces()} },
+	tableNames:  func(cfg *Config) []string { return []string{cfg.TracesTableName} },
+	fill:        func(b []chcol.Block, td ptrace.Traces) { b[0].(*chcol.Traces).Append(td) },
+	rows:        func(td ptrace.Traces) int { return td.SpanCount() },
+	size:        func(td ptrace.Traces) int { return (&ptrace.ProtoMarshaler{}).TracesSize(td) },
+	unmarshal:   (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces,
+	protoRows:   func(b []byte) (int, error) { return otlpwire.Count(b, otlpwire.Spans) },
 	split: func(td ptrace.Traces, attr string) []part[ptrace.Traces] {
 		rs := td.ResourceSpans()
 		return splitByResource(td, rs.Len(),
@@ -61,15 +60,13 @@ var tracesSignal = signal[ptrace.Traces]{
 var logsSignal = signal[plog.Logs]{
 	name:        "logs",
 	singleTable: true,
-	tables: func(db string, cfg *Config) []*tableWriter {
-		return []*tableWriter{newTableWriter(db, cfg.LogsTableName, chcol.NewLogs())}
-	},
-	fill:      func(t []*tableWriter, ld plog.Logs) { t[0].block.(*chcol.Logs).Append(ld) },
-	rows:      func(ld plog.Logs) int { return ld.LogRecordCount() },
-	size:      func(ld plog.Logs) int { return (&plog.ProtoMarshaler{}).LogsSize(ld) },
-	marshal:   (&plog.ProtoMarshaler{}).MarshalLogs,
-	unmarshal: (&plog.ProtoUnmarshaler{}).UnmarshalLogs,
-	protoRows: func(b []byte) (int, error) { return otlpwire.Count(b, otlpwire.LogRecords) },
+	blocks:      func() []chcol.Block { return []chcol.Block{chcol.NewLogs()} },
+	tableNames:  func(cfg *Config) []string { return []string{cfg.LogsTableName} },
+	fill:        func(b []chcol.Block, ld plog.Logs) { b[0].(*chcol.Logs).Append(ld) },
+	rows:        func(ld plog.Logs) int { return ld.LogRecordCount() },
+	size:        func(ld plog.Logs) int { return (&plog.ProtoMarshaler{}).LogsSize(ld) },
+	unmarshal:   (&plog.ProtoUnmarshaler{}).UnmarshalLogs,
+	protoRows:   func(b []byte) (int, error) { return otlpwire.Count(b, otlpwire.LogRecords) },
 	split: func(ld plog.Logs, attr string) []part[plog.Logs] {
 		rl := ld.ResourceLogs()
 		return splitByResource(ld, rl.Len(),
@@ -86,24 +83,20 @@ var logsSignal = signal[plog.Logs]{
 
 var metricsSignal = signal[pmetric.Metrics]{
 	name: "metrics",
-	tables: func(db string, cfg *Config) []*tableWriter {
+	blocks: func() []chcol.Block {
 		m := chcol.NewMetrics()
-		mt := cfg.MetricsTables
-		return []*tableWriter{
-			newTableWriter(db, mt.Gauge.Name, m.Gauge),
-			newTableWriter(db, mt.Sum.Name, m.Sum),
-			newTableWriter(db, mt.Histogram.Name, m.Histogram),
-			newTableWriter(db, mt.ExponentialHistogram.Name, m.ExponentialHistogram),
-			newTableWriter(db, mt.Summary.Name, m.Summary),
-		}
+		return []chcol.Block{m.Gauge, m.Sum, m.Histogram, m.ExponentialHistogram, m.Summary}
 	},
-	fill: func(t []*tableWriter, md pmetric.Metrics) {
-		chcol.AppendMetrics(md, t[0].block.(*chcol.Gauge), t[1].block.(*chcol.Sum), t[2].block.(*chcol.Histogram),
-			t[3].block.(*chcol.ExpHistogram), t[4].block.(*chcol.Summary))
+	tableNames: func(cfg *Config) []string {
+		mt := cfg.MetricsTables
+		return []string{mt.Gauge.Name, mt.Sum.Name, mt.Histogram.Name, mt.ExponentialHistogram.Name, mt.Summary.Name}
+	},
+	fill: func(b []chcol.Block, md pmetric.Metrics) {
+		chcol.AppendMetrics(md, b[0].(*chcol.Gauge), b[1].(*chcol.Sum), b[2].(*chcol.Histogram),
+			b[3].(*chcol.ExpHistogram), b[4].(*chcol.Summary))
 	},
 	rows:      func(md pmetric.Metrics) int { return md.DataPointCount() },
 	size:      func(md pmetric.Metrics) int { return (&pmetric.ProtoMarshaler{}).MetricsSize(md) },
-	marshal:   (&pmetric.ProtoMarshaler{}).MarshalMetrics,
 	unmarshal: (&pmetric.ProtoUnmarshaler{}).UnmarshalMetrics,
 	protoRows: func(b []byte) (int, error) { return otlpwire.Count(b, otlpwire.DataPoints) },
 	split: func(md pmetric.Metrics, attr string) []part[pmetric.Metrics] {
@@ -118,4 +111,23 @@ var metricsSignal = signal[pmetric.Metrics]{
 				return out
 			})
 	},
+}
+
+// tables returns a writer for each of the signal's tables in database, with new blocks.
+func (s *signal[T]) tables(database string, cfg *Config) []*tableWriter {
+	names, blocks := s.tableNames(cfg), s.blocks()
+	out := make([]*tableWriter, len(blocks))
+	for i, b := range blocks {
+		out[i] = newTableWriter(database, names[i], b)
+	}
+	return out
+}
+
+// blocksOf returns the blocks of tables, in order.
+func blocksOf(tables []*tableWriter) []chcol.Block {
+	out := make([]chcol.Block, len(tables))
+	for i, t := range tables {
+		out[i] = t.block
+	}
+	return out
 }

@@ -21,10 +21,6 @@ import (
 // returns once the engine has fsynced it (concurrent callers share the fsync). The lane's
 // worker (drain.go) inserts from the log; nobody waits for ClickHouse.
 
-// recordProtobuf tags a log record holding one lane part as OTLP protobuf (the request
-// message of its signal). The tag lets a later format live next to this one in old logs.
-const recordProtobuf byte = 'p'
-
 var recordBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // appendPart writes p to its lane's log, or returns the refusal to answer with.
@@ -54,13 +50,9 @@ func (e *chExporter[T]) beginAppend() bool {
 
 func (l *lane[T]) append(p part[T]) error {
 	e := l.e
-	pb, err := e.sig.marshal(p.data)
-	if err != nil {
-		return backpressure.Invalid(fmt.Sprintf("cannot encode the request for the write-ahead log: %v", err))
-	}
 	bp := recordBufs.Get().(*[]byte)
 	defer recordBufs.Put(bp)
-	rec := append(append((*bp)[:0], recordProtobuf), pb...)
+	rec := e.records.encode((*bp)[:0], p.data)
 	*bp = rec
 	if l.resends.absorb(rec) { // already in the log: its answer was lost in a crash
 		e.tel.tb.SluiceExporterWalResendsAbsorbed.Add(context.Background(), 1, e.tel.laneAttrs(l))
@@ -78,7 +70,7 @@ func (l *lane[T]) append(p part[T]) error {
 		e.tel.refused(l, reasonBudget, p.rows)
 		return l.refusals.budget
 	}
-	_, err = l.log.Append(rec)
+	_, err := l.log.Append(rec)
 	e.budget.Release(n)
 	switch {
 	case err == nil:

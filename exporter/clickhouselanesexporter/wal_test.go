@@ -366,14 +366,14 @@ func TestOnWALBadRequestIsIsolatedByHalving(t *testing.T) {
 	assert.Equal(t, int64(6), metricByLane(tel, "otelcol_sluice_exporter_isolation_inserts")["logs"])
 }
 
-// TestOnWALBatchesStayWithinTheMemoryBudget: a drained block holds its protobuf bytes of
+// TestOnWALBatchesStayWithinTheMemoryBudget: a drained block holds its records' bytes of
 // lanes::memory_budget until it is sent, so with a budget of about two records the lane
 // streams the backlog two records a block (TestScriptedOnWALBlocksStayWithinTheMemoryBudget
 // counts them), and everything lands.
 func TestOnWALBatchesStayWithinTheMemoryBudget(t *testing.T) {
 	endpoint := chlocal.ForTest(t)
 	cfg := walTestConfig(t, endpoint)
-	record := len(mustMarshalLogs(t, uniqueLogs("record 0", 10))) + 1
+	record := len(newRecordCodec(&logsSignal).encode(nil, uniqueLogs("record 0", 10)))
 	cfg.Lanes.MemoryBudget, cfg.Lanes.MaxQueueBytes = int64(2*record+record/2), 1<<20 // only the budget splits
 	dead := *cfg
 	dead.Endpoint, dead.DrainTimeout = "tcp://127.0.0.1:1", 50*time.Millisecond
@@ -387,12 +387,6 @@ func TestOnWALBatchesStayWithinTheMemoryBudget(t *testing.T) {
 	second := newWALLogsExporter(t, set, cfg)
 	defer func() { require.NoError(t, second.Shutdown(context.Background())) }()
 	requireLands(t, endpoint, cfg, 60)
-}
-
-func mustMarshalLogs(t *testing.T, ld plog.Logs) []byte {
-	b, err := logsSignal.marshal(ld)
-	require.NoError(t, err)
-	return b
 }
 
 // TestOnWALDrainedLogsAreRemovedAtShutdown: a lane whose log is fully committed leaves no
@@ -477,4 +471,26 @@ func TestOnWALFailingInsertsAreLogged(t *testing.T) {
 	require.Eventually(t, func() bool { return logs.FilterMessageSnippet("Insert attempt failed").Len() > 0 },
 		time.Minute, 10*time.Millisecond, "a failing insert under on_wal is logged")
 	require.Positive(t, insertFailures(t, tel)["unavailable"])
+}
+
+// TestOnWALDrainsTheProtobufRecordsOfEarlierVersions: a log written before records held
+// columns (OTLP protobuf records) is drained after an upgrade, next to new records.
+func TestOnWALDrainsTheProtobufRecordsOfEarlierVersions(t *testing.T) {
+	endpoint := chlocal.ForTest(t)
+	cfg := walTestConfig(t, endpoint)
+	log, _, err := wal.Open(filepath.Join(cfg.WAL.Directory, "logs", laneDirName("logs")), wal.Options{})
+	require.NoError(t, err)
+	for i := range 3 {
+		pb, err := (&plog.ProtoMarshaler{}).MarshalLogs(uniqueLogs(fmt.Sprint("old ", i), 10))
+		require.NoError(t, err)
+		_, err = log.Append(append([]byte{recordProtobuf}, pb...))
+		require.NoError(t, err)
+	}
+	require.NoError(t, log.Close())
+
+	set, _ := settingsWithTelemetry(t)
+	exp := newWALLogsExporter(t, set, cfg)
+	defer func() { require.NoError(t, exp.Shutdown(context.Background())) }()
+	require.NoError(t, exp.ConsumeLogs(context.Background(), uniqueLogs("new", 10)))
+	requireLands(t, endpoint, cfg, 40)
 }
