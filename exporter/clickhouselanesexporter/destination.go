@@ -63,6 +63,24 @@ func (c *Config) routeConfig(r RouteConfig) *Config {
 	return &rc
 }
 
+func (c *Config) insertOptions(ctx context.Context) (chinsert.Options, error) {
+	addrs, err := parseEndpoint(c.Endpoint, c.Password != "")
+	if err != nil {
+		return chinsert.Options{}, err
+	}
+	tlsCfg, err := c.TLS.LoadTLSConfig(ctx)
+	if err != nil {
+		return chinsert.Options{}, fmt.Errorf("tls: %w", err)
+	}
+	return chinsert.Options{
+		Addrs: addrs, Database: c.Database, User: c.Username, Password: string(c.Password),
+		Compression: c.Compression.method(), ClientName: c.ClientName,
+		DialTimeout: c.DialTimeout, ReadTimeout: c.ReadTimeout, TLS: tlsCfg,
+		AsyncInsert: c.AsyncInsert.Enabled, WaitForAsyncInsert: c.AsyncInsert.Wait,
+		Deduplicate: c.Deduplicate,
+	}, nil
+}
+
 // ensureSchema creates the database and tables if create_schema is on and they were not
 // created yet. Concurrent callers wait for one attempt; a failed attempt is retried by the
 // next caller.
@@ -102,6 +120,41 @@ func (d *destination) insert(ctx context.Context, src blockSource, report func(i
 	}
 	defer func() { d.paths <- p }()
 	return d.write(ctx, p, src, report)
+}
+
+// write fits p to the tables' current columns, fills it and inserts it. A schema error makes
+// the next write read the columns again.
+func (d *destination) write(ctx context.Context, p *insertPath, src blockSource, report func(insertResult)) error {
+	err := d.layouts.fit(ctx, d.cfg.InsertTimeout, p)
+	if err == nil {
+		err = p.write(ctx, d.cfg.InsertTimeout, src, report)
+	}
+	if chinsert.IsSchema(err) {
+		d.layouts.invalidate(err)
+	}
+	return err
+}
+
+// readColumns reads the tables' columns at start, so a table that cannot be written (absent,
+// or without a required column) fails start with a clear error instead of every insert. It is
+// an insert of nothing: empty blocks are not sent. A server that cannot be reached does not
+// fail start (create_schema would have, already): the first insert reads the columns.
+func (d *destination) readColumns(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, schemaTimeout)
+	defer cancel()
+	err := d.insert(ctx, blockSource{fill: func([]*tableWriter) (bool, error) { return false, nil }}, func(insertResult) {})
+	if err != nil && !chinsert.IsSchema(err) {
+		d.layouts.logger.Warn("Could not read the ClickHouse tables' columns at start; the first insert will",
+			zap.String("destination", d.name), zap.Error(err))
+		return nil
+	}
+	if se, ok := errors.AsType[*chinsert.SchemaError](err); ok {
+		err = se.Err // no rows are waiting yet: the hint about kept rows would mislead
+	}
+	if err != nil {
+		return fmt.Errorf("destination %s: %w", d.name, err)
+	}
+	return nil
 }
 
 // close closes every connection; the lanes using the destination must have stopped.

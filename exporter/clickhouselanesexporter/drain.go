@@ -377,9 +377,9 @@ func (l *lane[T]) insertBatch(ctx context.Context, b *logBatch) bool {
 // resent whole, and split again the same way (its committed halves deduplicated).
 func (l *lane[T]) writeLogBatch(ctx context.Context, b *logBatch, recs []logRecord) bool {
 	isolatable := len(recs) > 1 && l.e.sig.singleTable
-	report := l.record
+	report := l.reportInsert
 	if isolatable {
-		report = l.recordUnlessRejected
+		report = l.reportUnlessRejected
 	}
 	err := l.insertFrom(ctx, nil, recordBytes(recs), l.source(ctx, b, recs), report)
 	switch {

@@ -2,7 +2,6 @@ package clickhouselanesexporter
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -170,39 +169,4 @@ func (l *tableLayouts) report(table string, missing, computed []string) {
 	l.logger.Warn("ClickHouse table lacks optional columns (or computes them itself); they are not written",
 		zap.String("destination", l.destination), zap.String("table", table),
 		zap.Strings("missing", missing), zap.Strings("computed_by_table", computed))
-}
-
-// write fits p to the tables' current columns, fills it and inserts it. A schema error makes
-// the next write read the columns again.
-func (d *destination) write(ctx context.Context, p *insertPath, src blockSource, report func(insertResult)) error {
-	err := d.layouts.fit(ctx, d.cfg.InsertTimeout, p)
-	if err == nil {
-		err = p.write(ctx, d.cfg.InsertTimeout, src, report)
-	}
-	if chinsert.IsSchema(err) {
-		d.layouts.invalidate(err)
-	}
-	return err
-}
-
-// readColumns reads the tables' columns at start, so a table that cannot be written (absent,
-// or without a required column) fails start with a clear error instead of every insert. It is
-// an insert of nothing: empty blocks are not sent. A server that cannot be reached does not
-// fail start (create_schema would have, already): the first insert reads the columns.
-func (d *destination) readColumns(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, schemaTimeout)
-	defer cancel()
-	err := d.insert(ctx, blockSource{fill: func([]*tableWriter) (bool, error) { return false, nil }}, func(insertResult) {})
-	if err != nil && !chinsert.IsSchema(err) {
-		d.layouts.logger.Warn("Could not read the ClickHouse tables' columns at start; the first insert will",
-			zap.String("destination", d.name), zap.Error(err))
-		return nil
-	}
-	if se, ok := errors.AsType[*chinsert.SchemaError](err); ok {
-		err = se.Err // no rows are waiting yet: the hint about kept rows would mislead
-	}
-	if err != nil {
-		return fmt.Errorf("destination %s: %w", d.name, err)
-	}
-	return nil
 }
