@@ -39,6 +39,12 @@ type Options struct {
 	// bytes it made durable, from the goroutine that synced, without locks
 	// held. It must be quick (record a histogram).
 	OnSync func(d time.Duration, bytes int)
+	// OnRecover, if set, is called by Open for every valid record it scans: every record
+	// left on disk once the wholly committed segments are deleted, committed ones included,
+	// in index order. The payload is valid only during the call. Open reads each record
+	// once either way (to verify it); with OnRecover it hands the record out too, so a
+	// caller that needs every record at start does not read the log a second time.
+	OnRecover func(Record)
 
 	// wrapFile, if set, wraps every segment file opened for appending
 	// (tests inject failures with it).

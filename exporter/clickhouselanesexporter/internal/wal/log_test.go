@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"bytes"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -179,4 +180,24 @@ func dirNames(t *testing.T, dir string) []string {
 		names = append(names, e.Name())
 	}
 	return names
+}
+
+// With OnRecover, Open hands out every record left on disk, committed ones in a segment not
+// wholly committed included, exactly as reading the log from the start afterwards would.
+func TestOpenHandsOutTheRecordsItScans(t *testing.T) {
+	dir := t.TempDir()
+	o := Options{SegmentBytes: 2 * recordSize(100), Sync: SyncNever}
+	l, _ := openLog(t, dir, o)
+	appendN(t, l, 0, 6, 100) // segments 1-2, 3-4, 5-6
+	require.NoError(t, l.SaveState(State{Committed: 3}))
+	require.NoError(t, l.Close())
+
+	var scanned []Record
+	o.OnRecover = func(r Record) {
+		r.Payload = bytes.Clone(r.Payload) // valid only during the call
+		scanned = append(scanned, r)
+	}
+	l, _ = openLog(t, dir, o)
+	assert.Equal(t, []Index{3, 4, 5, 6}, indexes(scanned))
+	assert.Equal(t, readAll(t, l, 1), scanned)
 }

@@ -90,7 +90,8 @@ func (l *Log) recoverSegment(s *segment, last bool, rec *Recovery) error {
 	if err != nil {
 		return fmt.Errorf("stat segment: %w", err)
 	}
-	sc := scanner{r: f, end: info.Size(), after: s.first - 1}
+	onRecover := l.opts.OnRecover
+	sc := scanner{r: f, end: info.Size(), after: s.first - 1, payloads: onRecover != nil}
 	for {
 		r, err := sc.next()
 		if errors.Is(err, io.EOF) {
@@ -104,6 +105,9 @@ func (l *Log) recoverSegment(s *segment, last bool, rec *Recovery) error {
 			l.knownDamage[damageAt{s.first, r.damagedFrom}] = struct{}{}
 		}
 		s.last = r.h.index
+		if onRecover != nil {
+			onRecover(Record{Index: r.h.index, Time: time.Unix(0, r.h.time), Payload: r.payload})
+		}
 		if r.h.index > l.state.Committed {
 			rec.Records++
 			if l.firstUnsent.IsZero() {

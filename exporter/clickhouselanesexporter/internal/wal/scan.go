@@ -15,8 +15,8 @@ type scanner struct {
 	end   int64 // bytes of the file that may be read
 	off   int64 // where the next record is expected
 	after Index // the next record's index must be greater than this
-	// payloads: return each record's payload (Read); recovery only
-	// verifies them.
+	// payloads: return each record's payload (Read, and recovery with
+	// Options.OnRecover); otherwise recovery only verifies them.
 	payloads bool
 
 	hdr    [headerSize]byte
