@@ -60,36 +60,34 @@ type walRecent struct {
 	key resendKey
 }
 
-// rememberRecent reads every record on disk (committed ones too: a batch may have been
-// inserted before the answer to one of its requests was lost) and returns the keys of those
-// appended within window before the last one, at most resendMaxRecords of the newest.
-func rememberRecent(log walLog, window time.Duration) ([]walRecent, error) {
-	var recent []walRecent
-	for from := walIndex(1); ; {
-		recs, err := log.Read(from, readChunk)
-		if err != nil {
-			return nil, fmt.Errorf("read the log to remember its last records: %w", err)
-		}
-		if len(recs) == 0 {
-			break
-		}
-		for _, r := range recs {
-			recent = append(recent, walRecent{at: r.Time, key: resendKeyOf(r.Payload)})
-		}
-		if len(recent) >= 2*resendMaxRecords { // keep memory bounded while reading a backlog
-			recent = append(recent[:0], recent[len(recent)-resendMaxRecords:]...)
-		}
-		from = recs[len(recs)-1].Index + 1
+// recentRecords gathers the keys of every record on disk (committed ones too: a batch may
+// have been inserted before the answer to one of its requests was lost) while the log's
+// recovery scan hands them out (wal.Options.OnRecover), so the log is read once at start.
+type recentRecords struct {
+	recs []walRecent
+}
+
+// add is the log's OnRecover.
+func (r *recentRecords) add(rec walRecord) {
+	r.recs = append(r.recs, walRecent{at: rec.Time, key: resendKeyOf(rec.Payload)})
+	if len(r.recs) >= 2*resendMaxRecords { // keep memory bounded while reading a backlog
+		r.recs = append(r.recs[:0], r.recs[len(r.recs)-resendMaxRecords:]...)
 	}
+}
+
+// within returns the records appended within window before the last one, at most
+// resendMaxRecords of the newest.
+func (r *recentRecords) within(window time.Duration) []walRecent {
+	recent := r.recs
 	if len(recent) == 0 {
-		return nil, nil
+		return nil
 	}
 	cutoff := recent[len(recent)-1].at.Add(-window)
 	first := max(0, len(recent)-resendMaxRecords)
 	for first < len(recent) && recent[first].at.Before(cutoff) {
 		first++
 	}
-	return recent[first:], nil
+	return recent[first:]
 }
 
 // newResendSet remembers recent for window from now; summary is called once at its end.

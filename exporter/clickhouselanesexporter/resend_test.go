@@ -47,14 +47,15 @@ func TestResendSetAbsorbsEachRememberedRecordOnce(t *testing.T) {
 	})
 }
 
-// TestRememberRecentKeepsTheWindowBeforeTheLastRecord: the records appended within the window
-// before the last one are remembered, committed ones still on disk included.
-func TestRememberRecentKeepsTheWindowBeforeTheLastRecord(t *testing.T) {
+// TestRecentRecordsKeepTheWindowBeforeTheLastRecord: of the records the log's recovery scan
+// hands out at the next open, those appended within the window before the last one are
+// remembered, committed ones still on disk included.
+func TestRecentRecordsKeepTheWindowBeforeTheLastRecord(t *testing.T) {
 	start := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	var now time.Time
-	log, _, err := wal.Open(t.TempDir(), wal.Options{Sync: wal.SyncNever, Now: func() time.Time { return now }})
+	dir := t.TempDir()
+	log, _, err := wal.Open(dir, wal.Options{Sync: wal.SyncNever, Now: func() time.Time { return now }})
 	require.NoError(t, err)
-	defer log.Close()
 	var want []resendKey
 	for i, at := range []time.Duration{0, time.Minute, 3 * time.Minute, 3*time.Minute + time.Second, 4 * time.Minute} {
 		now = start.Add(at)
@@ -66,11 +67,14 @@ func TestRememberRecentKeepsTheWindowBeforeTheLastRecord(t *testing.T) {
 		}
 	}
 	require.NoError(t, log.SaveState(wal.State{Committed: 4})) // in one segment: still on disk
+	require.NoError(t, log.Close())
 
-	recent, err := rememberRecent(log, 2*time.Minute)
+	var recent recentRecords
+	log, _, err = wal.Open(dir, wal.Options{Sync: wal.SyncNever, OnRecover: recent.add})
 	require.NoError(t, err)
+	defer log.Close()
 	var got []resendKey
-	for _, r := range recent {
+	for _, r := range recent.within(2 * time.Minute) {
 		got = append(got, r.key)
 	}
 	assert.Equal(t, want, got)
@@ -137,12 +141,13 @@ func TestOnWALResendAfterACrashIsWrittenOnce(t *testing.T) {
 
 }
 
-// BenchmarkRememberRecent: what remembering costs a start, for a lane whose log holds 64 MiB
-// of 20 KB records (page cache warm).
+// BenchmarkRememberRecent: what opening a lane's log costs a start with remembering (the
+// recovery scan hands its records to recentRecords), for a log of 64 MiB of 20 KB records
+// (page cache warm).
 func BenchmarkRememberRecent(b *testing.B) {
-	log, _, err := wal.Open(b.TempDir(), wal.Options{Sync: wal.SyncNever})
+	dir := b.TempDir()
+	log, _, err := wal.Open(dir, wal.Options{Sync: wal.SyncNever})
 	require.NoError(b, err)
-	defer log.Close()
 	p := bytes.Repeat([]byte("span "), 4000)
 	const total = 64 << 20
 	for i := 0; i < total/len(p); i++ {
@@ -150,9 +155,16 @@ func BenchmarkRememberRecent(b *testing.B) {
 		_, err := log.Append(p)
 		require.NoError(b, err)
 	}
+	require.NoError(b, log.Close())
 	b.SetBytes(total)
 	for b.Loop() {
-		if _, err := rememberRecent(log, time.Hour); err != nil {
+		var recent recentRecords
+		log, _, err := wal.Open(dir, wal.Options{Sync: wal.SyncNever, OnRecover: recent.add})
+		if err != nil {
+			b.Fatal(err)
+		}
+		recent.within(time.Hour)
+		if err := log.Close(); err != nil {
 			b.Fatal(err)
 		}
 	}

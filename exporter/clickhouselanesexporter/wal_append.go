@@ -151,10 +151,15 @@ func (l *lane[T]) openLog() error {
 	if w.Sync == WALSyncNever {
 		sync = wal.SyncNever
 	}
-	log, rec, err := openLog(dir, wal.Options{
+	o := wal.Options{
 		SegmentBytes: w.SegmentBytes, MaxBytes: w.MaxLaneBytes, Budget: e.walBudget, Sync: sync,
 		OnSync: func(d time.Duration, _ int) { e.tel.synced(l, d) },
-	})
+	}
+	var recent recentRecords
+	if w.ResendWindow > 0 {
+		o.OnRecover = recent.add // the recovery scan reads every record anyway
+	}
+	log, rec, err := openLog(dir, o)
 	if err != nil {
 		return fmt.Errorf("open write-ahead log %s: %w", dir, err)
 	}
@@ -175,20 +180,20 @@ func (l *lane[T]) openLog() error {
 		e.logger.Info("Write-ahead log holds records not yet in ClickHouse; inserting them first",
 			zap.String("lane", l.label), zap.String("signal", e.sig.name), zap.Int("records", rec.Records))
 	}
-	l.rememberResends(dir, st)
+	l.rememberResends(dir, recent.within(w.ResendWindow))
 	return nil
 }
 
-// rememberResends remembers the records the log held at start for wal::resend_window
-// (resend.go). If the log cannot be read for it, resends are written again: duplicates,
-// never a loss.
-func (l *lane[T]) rememberResends(dir string, st wal.Stats) {
+// rememberResends remembers recent, the records the log held at start, for
+// wal::resend_window (resend.go). If they cannot be made durable first, resends are written
+// again: duplicates, never a loss.
+func (l *lane[T]) rememberResends(dir string, recent []walRecent) {
 	e, window := l.e, l.e.cfg.WAL.ResendWindow
-	if window <= 0 || st.LastIndex == 0 {
+	if window <= 0 || len(recent) == 0 {
 		return
 	}
-	recent, err := rememberRecent(l.log, window)
-	if err == nil && len(recent) > 0 && e.cfg.WAL.Sync == WALSyncAlways {
+	var err error
+	if e.cfg.WAL.Sync == WALSyncAlways {
 		// A record the crash left in the page cache, unsynced, was never acknowledged; a
 		// resend absorbed into it is, so it must be on disk first.
 		err = syncFiles(dir)
