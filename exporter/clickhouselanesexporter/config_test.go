@@ -48,6 +48,11 @@ func TestLoadConfig(t *testing.T) {
 	walConfig.Acknowledge = AckOnWAL
 	walConfig.WAL = WALConfig{Directory: "/var/lib/sluice/wal", MaxBytes: 1 << 30, MaxLaneBytes: 256 << 20,
 		SegmentBytes: 16 << 20, Sync: WALSyncNever, ResendWindow: 30 * time.Second}
+	walConfig.Lanes.FlushRows = walFlushRows // nobody waits for a batch: on_wal's default
+	walFlushRowsConfig := createDefaultConfig().(*Config)
+	walFlushRowsConfig.Acknowledge = AckOnWAL
+	walFlushRowsConfig.WAL.Directory = "/var/lib/sluice/wal"
+	walFlushRowsConfig.Lanes.FlushRows = 5000
 	for _, tc := range []struct {
 		id   component.ID
 		want *Config
@@ -55,6 +60,7 @@ func TestLoadConfig(t *testing.T) {
 		{component.NewID(NewFactory().Type()), createDefaultConfig().(*Config)},
 		{component.NewIDWithName(NewFactory().Type(), "full"), full},
 		{component.NewIDWithName(NewFactory().Type(), "wal"), walConfig},
+		{component.NewIDWithName(NewFactory().Type(), "wal_flush_rows"), walFlushRowsConfig},
 	} {
 		t.Run(tc.id.String(), func(t *testing.T) {
 			cfg := createDefaultConfig()

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"go.opentelemetry.io/collector/confmap"
 )
 
 // WALConfig is the write-ahead log of acknowledge on_wal: each lane appends the rows it
@@ -47,6 +49,21 @@ func (s *WALSync) UnmarshalText(text []byte) error {
 	default:
 		return fmt.Errorf("wal::sync must be always or never, found %q", text)
 	}
+}
+
+// walFlushRows is lanes::flush_rows with on_wal unless configured: nobody waits for a batch,
+// so it is as large as one streamed insert comfortably carries, for few large parts.
+const walFlushRows = 100_000
+
+// Unmarshal applies the defaults that depend on the acknowledgement mode.
+func (c *Config) Unmarshal(conf *confmap.Conf) error {
+	if err := conf.Unmarshal(c); err != nil {
+		return err
+	}
+	if c.Acknowledge == AckOnWAL && !conf.IsSet("lanes::flush_rows") {
+		c.Lanes.FlushRows = min(walFlushRows, c.Lanes.MaxQueueRows) // which Validate holds it to
+	}
+	return nil
 }
 
 // The largest on_wal batch: below ClickHouse's default min_insert_block_size_rows, and in
