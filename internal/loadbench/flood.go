@@ -66,6 +66,9 @@ type Flood struct {
 	CPUusPerRefusal float64 `json:"cpu_us_per_refusal"`
 	// ClientCPUs of the flooded phase: the load generator shares the machine's cores.
 	FloodClientCPUs float64 `json:"flood_client_cpu_s"`
+	// CalmGateway and FloodGateway: the Sluice gateway's own view of each phase.
+	CalmGateway  GatewayPhase `json:"calm_gateway"`
+	FloodGateway GatewayPhase `json:"flood_gateway"`
 }
 
 func flood(ctx context.Context, e *Env, pipeline string, iter int) (*Iteration, error) {
@@ -130,6 +133,7 @@ type phaseRun struct {
 	landed   Landed
 	// clientCPUs: this process's CPU while the loads ran.
 	clientCPUs float64
+	gateway    GatewayPhase
 }
 
 func (p phaseRun) acked() int64 {
@@ -151,6 +155,7 @@ func (p phaseRun) refused() int64 {
 // phase runs loads at once, then waits until ackedBefore plus what they acknowledged landed.
 func (r *run) phase(ctx context.Context, loads []loadgen.Config, base loadgen.Sample, ackedBefore int64) (phaseRun, error) {
 	var p phaseRun
+	countersBefore := r.scrapeGateway(ctx)
 	before, _ := ReadProc(r.gw.PID())
 	results, clientCPU, err := r.runLoads(ctx, loads, nil, base)
 	if err != nil {
@@ -168,6 +173,7 @@ func (r *run) phase(ctx context.Context, loads []loadgen.Config, base loadgen.Sa
 	}
 	after, _ := ReadProc(r.gw.PID())
 	p.cpuS, p.catchUpS, p.landed = after.CPUSeconds-before.CPUSeconds, took.Seconds(), landed
+	p.gateway = r.scrapeGateway(ctx).minus(countersBefore).phase()
 	return p, nil
 }
 
@@ -219,7 +225,8 @@ func (r *run) finishCounts(ctx context.Context, landed Landed) {
 // flooded phase cost beyond its admitted items priced at the calm phase's CPU per item:
 // both phases run on the same process, and both are measured until their items landed.
 func floodStats(calm, flooded phaseRun) *Flood {
-	f := &Flood{CalmS: calm.loadS, CalmCPUs: calm.cpuS, FloodS: flooded.loadS, FloodCPUs: flooded.cpuS}
+	f := &Flood{CalmS: calm.loadS, CalmCPUs: calm.cpuS, FloodS: flooded.loadS, FloodCPUs: flooded.cpuS,
+		CalmGateway: calm.gateway, FloodGateway: flooded.gateway}
 	calmAcked := calm.acked()
 	if calm.loadS > 0 {
 		f.CalmItemsPerSec = float64(calmAcked) / calm.loadS

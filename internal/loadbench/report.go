@@ -62,6 +62,22 @@ var floodMetrics = []metric{
 	{"collector CPU µs per refused attempt (target ≤ 30)", floodGet(func(f *Flood) float64 { return f.CPUusPerRefusal }), true},
 	{"flooded: refusal p99 ms (client side)", func(i *Iteration) float64 { return i.RefusalP99 / 1e3 }, true},
 	{"flooded: client CPU s", floodGet(func(f *Flood) float64 { return f.FloodClientCPUs }), true},
+	// The Sluice gateway's own metrics (— for upstream, which has none of them).
+	{"gateway: refusal mean µs, server side", floodGet(func(f *Flood) float64 { return orNaN(f.FloodGateway.RefusedMeanUs) }), true},
+	{"gateway: admitted request mean ms, calm", floodGet(func(f *Flood) float64 { return orNaN(f.CalmGateway.AcceptedMeanMs) }), true},
+	{"gateway: admitted request mean ms, flooded", floodGet(func(f *Flood) float64 { return orNaN(f.FloodGateway.AcceptedMeanMs) }), true},
+	{"gateway: insert mean ms, calm", floodGet(func(f *Flood) float64 { return orNaN(f.CalmGateway.InsertMeanMs) }), true},
+	{"gateway: insert mean ms, flooded", floodGet(func(f *Flood) float64 { return orNaN(f.FloodGateway.InsertMeanMs) }), true},
+	{"gateway: rows per insert, calm", floodGet(func(f *Flood) float64 { return orNaN(f.CalmGateway.RowsPerInsert) }), false},
+	{"gateway: rows per insert, flooded", floodGet(func(f *Flood) float64 { return orNaN(f.FloodGateway.RowsPerInsert) }), false},
+}
+
+// orNaN shows a figure a pipeline does not report (zero) as —.
+func orNaN(v float64) float64 {
+	if v == 0 {
+		return math.NaN()
+	}
+	return v
 }
 
 // floodGet reads a flood figure; NaN (shown as —) for an iteration of another scenario.
