@@ -121,6 +121,7 @@ func Scenarios() []Scenario {
 		{"steady_traces", "flat-out traces, 32 gRPC senders, 100 spans/request", steady(loadgen.Traces, benchSenders)},
 		{"steady_traces_128", "flat-out traces, 128 gRPC senders, 100 spans/request", steady(loadgen.Traces, 128)},
 		{"steady_logs", "flat-out logs, 32 gRPC senders, 100 records/request", steady(loadgen.Logs, benchSenders)},
+		{"paced_traces", "traces at 50 000 spans/s (500 requests/s of 100 spans) from 32 gRPC senders: latency at a load every pipeline sustains", paced(loadgen.Traces, benchSenders, 500)},
 		{"overload", "320 senders against max_inflight_requests 32 (10x)", overload},
 		{"flood", "32 well-behaved senders alone for 15 s, then for 20 s with 320 more that resend at once on refusal (10 connections), against max_inflight_requests 32; one gateway process for both phases", flood},
 		{"stall", "ClickHouse frozen (SIGSTOP) for 20 s mid-run, then resumed", stall},
@@ -428,6 +429,23 @@ func steady(signal loadgen.Signal, senders int) func(context.Context, *Env, stri
 		}
 		defer r.close()
 		_, err = r.execute(ctx, []loadgen.Config{baseLoad(e, r, signal, senders, 20*time.Second)}, nil)
+		return r.it, err
+	}
+}
+
+// paced offers rate requests/s from senders: flat out, the latency of closed-loop senders is
+// their number over the throughput (Little's law) whatever the pipeline, so this shows what a
+// client waits at a load the pipelines all sustain.
+func paced(signal loadgen.Signal, senders int, rate float64) func(context.Context, *Env, string, int) (*Iteration, error) {
+	return func(ctx context.Context, e *Env, pipeline string, iter int) (*Iteration, error) {
+		r, err := e.newRun(fmt.Sprintf("paced_%s", signal), pipeline, iter, signal, Gateway{Lanes: true})
+		if err != nil {
+			return nil, err
+		}
+		defer r.close()
+		cfg := baseLoad(e, r, signal, senders, 20*time.Second)
+		cfg.Rate = rate
+		_, err = r.execute(ctx, []loadgen.Config{cfg}, nil)
 		return r.it, err
 	}
 }
