@@ -180,22 +180,7 @@ func (r *run) phase(ctx context.Context, loads []loadgen.Config, base loadgen.Sa
 // addPhase adds a phase's counters to the iteration's.
 func (r *run) addPhase(p phaseRun) {
 	it := r.it
-	if it.Refused == nil {
-		it.Refused = map[string]int64{}
-	}
-	for _, res := range p.results {
-		it.Requests += res.Requests
-		it.Attempts += res.Attempts
-		it.Accepted += res.Accepted
-		for k, v := range res.Refused {
-			it.Refused[k] += v
-		}
-		it.RefusedWithoutHint += res.RefusedWithoutHint
-		it.ItemsSent += res.ItemsSent
-		it.ItemsAcked += res.ItemsAcked
-		it.ItemsFailed += res.ItemsFailed
-		it.RequestBytes = res.RequestBytes
-	}
+	it.addResults(p.results)
 	it.ClientCPUs += p.clientCPUs
 	it.DurationS += p.loadS
 	it.CatchUpS += p.catchUpS

@@ -304,21 +304,11 @@ func (r *run) execute(ctx context.Context, cfgs []loadgen.Config, fault func(ctx
 		return nil, err
 	}
 	it := r.it
-	it.Refused = map[string]int64{}
+	it.Refused = nil
+	it.addResults(results)
 	var acked int64
 	var dur time.Duration
 	for _, res := range results {
-		it.Requests += res.Requests
-		it.Attempts += res.Attempts
-		it.Accepted += res.Accepted
-		for k, v := range res.Refused {
-			it.Refused[k] += v
-		}
-		it.RefusedWithoutHint += res.RefusedWithoutHint
-		it.ItemsSent += res.ItemsSent
-		it.ItemsAcked += res.ItemsAcked
-		it.ItemsFailed += res.ItemsFailed
-		it.RequestBytes = res.RequestBytes
 		dur = max(dur, res.Duration)
 		acked += res.ItemsAcked
 	}
@@ -570,5 +560,25 @@ func sleep(ctx context.Context, d time.Duration) {
 	select {
 	case <-ctx.Done():
 	case <-t.C:
+	}
+}
+
+// addResults adds the loads' request and item counters to the iteration's.
+func (it *Iteration) addResults(results []*loadgen.Result) {
+	if it.Refused == nil {
+		it.Refused = map[string]int64{}
+	}
+	for _, res := range results {
+		it.Requests += res.Requests
+		it.Attempts += res.Attempts
+		it.Accepted += res.Accepted
+		for k, v := range res.Refused {
+			it.Refused[k] += v
+		}
+		it.RefusedWithoutHint += res.RefusedWithoutHint
+		it.ItemsSent += res.ItemsSent
+		it.ItemsAcked += res.ItemsAcked
+		it.ItemsFailed += res.ItemsFailed
+		it.RequestBytes = res.RequestBytes
 	}
 }
