@@ -2,18 +2,38 @@ package wal
 
 import (
 	"fmt"
+	"io"
 	"time"
 )
 
-// batch is the records of concurrent Appends written with one write and one
-// fsync (group commit).
+// batch is the records of concurrent Appends written with one vectored
+// write and one fsync (group commit).
+//
+// Payloads are not copied: payloads[i] is the slice the caller of record i
+// passed to Append. That is safe because every such caller is blocked in
+// Append until done is set, which happens only after the write has
+// finished, so each slice stays valid (and, by Append's contract,
+// unmodified) for as long as the batch refers to it; the references are
+// cleared before the batch's slices are reused.
 type batch struct {
-	buf         []byte // framed records
+	headers     []byte   // the records' headers, headerSize bytes each, in order
+	payloads    [][]byte // the callers' payloads, one per header
+	size        int64    // bytes on disk: headers and payloads
 	first, last Index
 	firstTime   time.Time
 	done        bool  // written (or failed); guarded by Log.mu
 	err         error // set with done
 }
+
+// batchBuffers are the slices of a written batch, kept for the next one so
+// a batch does not allocate them again.
+type batchBuffers struct {
+	headers  []byte
+	payloads [][]byte
+}
+
+// maxSpareRecords bounds the slices kept for reuse after a burst.
+const maxSpareRecords = 1 << 16
 
 // Append writes one record and returns its index once the record is
 // durable. Appends that arrive while a write is in progress join the next
@@ -24,6 +44,9 @@ type batch struct {
 // Errors: ErrFull, ErrTooLarge, ErrNoSpace (wrapping the system error),
 // ErrClosed, or another file system error. A failed Append leaves nothing
 // readable behind and the log usable.
+//
+// p is written from where it is, not copied: it must not be modified until
+// Append returns. Append does not modify it nor keep it after returning.
 func (l *Log) Append(p []byte) (Index, error) {
 	size := recordSize(len(p))
 	if err := l.checkSize(size); err != nil {
@@ -43,12 +66,14 @@ func (l *Log) Append(p []byte) (Index, error) {
 	index := l.nextIndex
 	l.nextIndex++
 	b := l.open
-	if len(b.buf) == 0 {
+	if len(b.payloads) == 0 {
 		b.first, b.firstTime = index, now
-		b.buf = l.spare[:0]
-		l.spare = nil
+		b.headers, b.payloads = l.spare.headers[:0], l.spare.payloads[:0]
+		l.spare = batchBuffers{}
 	}
-	b.buf = appendRecord(b.buf, index, now, p, crc)
+	b.headers = appendHeader(b.headers, index, now, len(p), crc)
+	b.payloads = append(b.payloads, p) // not copied: we wait below until it is written
+	b.size += size
 	b.last = index
 	for !b.done {
 		if l.flushing {
@@ -106,24 +131,25 @@ func (l *Log) flushLocked() {
 	l.flushing = false
 	b.done, b.err = true, err
 	if err != nil {
-		size := int64(len(b.buf))
-		l.bytes -= size
-		l.opts.Budget.release(size)
+		l.bytes -= b.size
+		l.opts.Budget.release(b.size)
 	} else {
 		l.publishLocked(active, seg, b)
 	}
-	if cap(b.buf) <= 4<<20 {
-		l.spare = b.buf[:0]
+	clear(b.payloads) // the callers get their slices back
+	if cap(b.payloads) <= maxSpareRecords {
+		l.spare = batchBuffers{headers: b.headers[:0], payloads: b.payloads[:0]}
 	}
+	b.headers, b.payloads = nil, nil
 	l.cond.Broadcast()
 }
 
 // write writes b at the end of the active segment, or of a new one when the
-// active one is full or missing, and syncs it. On failure it removes what it
-// wrote.
+// active one is full or missing, with one vectored write, and syncs it. On
+// failure it removes what it wrote. Only the leader calls it.
 func (l *Log) write(active *segment, b *batch) (*segment, error) {
 	seg := active
-	if seg == nil || (seg.size > 0 && seg.size+int64(len(b.buf)) > l.opts.SegmentBytes) {
+	if seg == nil || (seg.size > 0 && seg.size+b.size > l.opts.SegmentBytes) {
 		var err error
 		if seg, err = createSegment(l.dir, b.first, l.opts.Sync); err != nil {
 			return nil, err
@@ -131,11 +157,16 @@ func (l *Log) write(active *segment, b *batch) (*segment, error) {
 		seg.file = l.opts.wrap(seg.file)
 	}
 	start := time.Now()
-	_, err := seg.file.WriteAt(b.buf, seg.size)
+	iovecs := l.iovecs(b)
+	n, err := seg.file.WritevAt(iovecs, seg.size)
+	clear(iovecs) // keep no caller's payload alive
+	if err == nil && int64(n) != b.size {
+		err = fmt.Errorf("wrote %d of %d bytes: %w", n, b.size, io.ErrShortWrite)
+	}
 	if err == nil && l.opts.Sync == SyncAlways {
 		err = seg.file.Sync()
 		if err == nil && l.opts.OnSync != nil {
-			l.opts.OnSync(time.Since(start), len(b.buf))
+			l.opts.OnSync(time.Since(start), int(b.size))
 		}
 	}
 	if err != nil {
@@ -143,6 +174,23 @@ func (l *Log) write(active *segment, b *batch) (*segment, error) {
 		return nil, classify("append", err)
 	}
 	return seg, nil
+}
+
+// iovecs returns b's records as buffers to write, each header followed by
+// its payload, in l.iov (reused from batch to batch: only the leader, one
+// at a time, calls it).
+func (l *Log) iovecs(b *batch) [][]byte {
+	iov := l.iov[:0]
+	for i, p := range b.payloads {
+		iov = append(iov, b.headers[i*headerSize:(i+1)*headerSize:(i+1)*headerSize])
+		if len(p) > 0 {
+			iov = append(iov, p)
+		}
+	}
+	if cap(iov) <= 2*maxSpareRecords {
+		l.iov = iov
+	}
+	return iov
 }
 
 // undo removes a failed write: a new segment is deleted, the active one cut
@@ -167,7 +215,7 @@ func (l *Log) publishLocked(active, seg *segment, b *batch) {
 		l.segments = append(l.segments, seg)
 		l.active = seg
 	}
-	seg.size += int64(len(b.buf))
+	seg.size += b.size
 	seg.last = b.last
 	l.lastIndex = b.last
 	if l.firstUnsent.IsZero() {

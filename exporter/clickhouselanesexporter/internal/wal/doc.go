@@ -100,10 +100,13 @@
 //
 // # Group commit
 //
-// An Append frames its record into the open batch under the log's mutex.
-// If no write is in progress it becomes the leader: it takes the batch,
-// releases the mutex, writes the batch with one pwrite and one fsync, and
-// wakes everyone; Appends arriving meanwhile fill the next batch, whose
+// An Append adds its record to the open batch under the log's mutex: the
+// 24-byte header and a reference to the caller's payload, which is not
+// copied (the caller waits in Append until the batch is written). If no
+// write is in progress it becomes the leader: it takes the batch, releases
+// the mutex, writes headers and payloads with one pwritev (more for over
+// 512 records, the limit of 1024 buffers a call) and one fsync, and wakes
+// everyone; Appends arriving meanwhile fill the next batch, whose
 // first waiter to wake leads it. So an Append waits for at most the write in
 // progress plus its own, and a slow disk makes batches larger, not queues
 // longer. Records become readable only once durable, so an index is never

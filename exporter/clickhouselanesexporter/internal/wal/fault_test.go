@@ -9,19 +9,36 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// faultyFile fails the next write (after writing half of it) or the next
-// fsync with EIO when told to.
+// faultyFile fails the next write or the next fsync when told to. A failing
+// write writes the first half of its bytes, which cuts a record of the
+// batch in two, and returns writeErr: an error from the disk, or nil for a
+// short write that reports no error.
 type faultyFile struct {
 	segmentFile
 	failWrite, failSync *atomic.Bool
+	writeErr            error
 }
 
-func (f faultyFile) WriteAt(p []byte, off int64) (int, error) {
-	if f.failWrite.CompareAndSwap(true, false) {
-		n, _ := f.segmentFile.WriteAt(p[:len(p)/2], off)
-		return n, syscall.EIO
+func (f faultyFile) WritevAt(bufs [][]byte, off int64) (int, error) {
+	if !f.failWrite.CompareAndSwap(true, false) {
+		return f.segmentFile.WritevAt(bufs, off)
 	}
-	return f.segmentFile.WriteAt(p, off)
+	half := 0
+	for _, b := range bufs {
+		half += len(b)
+	}
+	half /= 2
+	var firstHalf [][]byte
+	for _, b := range bufs {
+		if half == 0 {
+			break
+		}
+		k := min(len(b), half)
+		firstHalf = append(firstHalf, b[:k])
+		half -= k
+	}
+	n, _ := f.segmentFile.WritevAt(firstHalf, off)
+	return n, f.writeErr
 }
 
 func (f faultyFile) Sync() error {
@@ -39,7 +56,7 @@ func TestAFailedWriteOrFsyncLeavesNothingBehindAndTheLogUsable(t *testing.T) {
 			budget := NewBudget(0)
 			o := Options{SegmentBytes: 3 * recordSize(100), Budget: budget}
 			o.wrapFile = func(f segmentFile) segmentFile {
-				return faultyFile{segmentFile: f, failWrite: &failWrite, failSync: &failSync}
+				return faultyFile{segmentFile: f, failWrite: &failWrite, failSync: &failSync, writeErr: syscall.EIO}
 			}
 			l, _ := openLog(t, dir, o)
 			appendN(t, l, 0, 2, 100)

@@ -98,9 +98,10 @@ type Log struct {
 	mu          sync.Mutex
 	cond        sync.Cond // on mu: a batch finished or flushing ended
 	closed      bool
-	flushing    bool   // a leader is writing a batch outside mu
-	open        *batch // records waiting for the next write
-	spare       []byte // the last written batch's buffer, for reuse
+	flushing    bool         // a leader is writing a batch outside mu
+	open        *batch       // records waiting for the next write
+	spare       batchBuffers // the last written batch's slices, for reuse
+	iov         [][]byte     // the leader's buffers to write; only the leader (flushing) uses it
 	nextIndex   Index
 	segments    []*segment // ordered; the last one is active if active != nil
 	active      *segment   // segment appended to; nil until the next write creates one
@@ -189,7 +190,7 @@ func (l *Log) Close() error {
 		return nil
 	}
 	l.closed = true
-	for l.flushing || len(l.open.buf) > 0 {
+	for l.flushing || len(l.open.payloads) > 0 {
 		if l.flushing {
 			l.cond.Wait()
 		} else {

@@ -44,14 +44,21 @@ func payloadChecksum(p []byte) uint32 { return crc32.Checksum(p, castagnoli) }
 // appendRecord appends one framed record to dst. payloadCRC must be
 // payloadChecksum(p).
 func appendRecord(dst []byte, index Index, t time.Time, p []byte, payloadCRC uint32) []byte {
+	return append(appendHeader(dst, index, t, len(p), payloadCRC), p...)
+}
+
+// appendHeader appends the header of a record whose payload has n bytes and
+// checksum payloadCRC to dst: a record is its header followed by its
+// payload, which the group commit writes from the caller's slice.
+func appendHeader(dst []byte, index Index, t time.Time, n int, payloadCRC uint32) []byte {
 	start := len(dst)
 	dst = append(dst, make([]byte, headerSize)...)
 	h := dst[start : start+headerSize]
-	binary.LittleEndian.PutUint32(h[4:], uint32(len(p)))
+	binary.LittleEndian.PutUint32(h[4:], uint32(n))
 	binary.LittleEndian.PutUint64(h[8:], uint64(index))
 	binary.LittleEndian.PutUint64(h[16:], uint64(t.UnixNano()))
 	binary.LittleEndian.PutUint32(h[0:], crc32.Update(payloadCRC, castagnoli, h[4:]))
-	return append(dst, p...)
+	return dst
 }
 
 // parseHeader decodes a header without checking it. b must hold headerSize bytes.

@@ -160,6 +160,6 @@ func (l *Log) openActive() error {
 	if err != nil {
 		return fmt.Errorf("open segment for appending: %w", err)
 	}
-	s.file, l.active = l.opts.wrap(f), s
+	s.file, l.active = l.opts.wrap(osFile{f}), s
 	return nil
 }

@@ -24,10 +24,13 @@ type segment struct {
 	file segmentFile
 }
 
-// segmentFile is what appending needs of a segment's file (an *os.File);
+// segmentFile is what appending needs of a segment's file (an osFile);
 // tests wrap it to make writes and fsyncs fail.
 type segmentFile interface {
-	WriteAt(p []byte, off int64) (int, error)
+	// WritevAt writes bufs back to back at off, as WriteAt writes one
+	// buffer: all of it, or an error and the bytes written. It may modify
+	// the elements of bufs (not the bytes they hold).
+	WritevAt(bufs [][]byte, off int64) (int, error)
 	Sync() error
 	Truncate(size int64) error
 	Close() error
@@ -75,7 +78,7 @@ func createSegment(dir string, first Index, policy SyncPolicy) (*segment, error)
 		_ = os.Remove(path)
 		return nil, classify("sync log directory", err)
 	}
-	return &segment{path: path, first: first, last: first - 1, file: f}, nil
+	return &segment{path: path, first: first, last: first - 1, file: osFile{f}}, nil
 }
 
 // view is a copy of what a reader needs of a segment, taken under the lock.
