@@ -17,6 +17,11 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"go.opentelemetry.io/collector/receiver/otlpreceiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/grpc/status"
+
+	"github.com/sluicehq/sluice/receiver/sluicereceiver/internal/metadatatest"
 )
 
 const benchSpans = 100
@@ -142,3 +147,30 @@ type discardWriter struct {
 func (w *discardWriter) Header() http.Header         { return w.header }
 func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (w *discardWriter) WriteHeader(code int)        { w.code = code }
+
+// BenchmarkRefusalGRPCHandler measures the receiver's own share of a RESOURCE_EXHAUSTED
+// refusal (no network, no gRPC): the bench request as gRPC hands it over, in 16 KiB
+// frames, refused by a full gate, with the SDK recording the receiver's metrics.
+func BenchmarkRefusalGRPCHandler(b *testing.B) {
+	tt := componenttest.NewTelemetry()
+	b.Cleanup(func() { _ = tt.Shutdown(context.Background()) })
+	r, _ := handlerWith(b, metadatatest.NewSettings(tt), &sink{}, func(c *Config) { c.Admission.MaxInflightRequests = 1 })
+	hold, _ := r.admit(context.Background(), "traces", "grpc", 0)
+	defer hold()
+	body := benchPayload(b)
+	var frames mem.BufferSlice
+	for rest := body; len(rest) > 0; {
+		n := min(len(rest), 16384)
+		frames, rest = append(frames, mem.SliceBuffer(rest[:n])), rest[n:]
+	}
+	ctx := context.Background()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		msg := &receivedMessage{data: slices.Clone(frames)}
+		if _, err := r.traces.exportGRPC(ctx, msg); status.Code(err) != codes.ResourceExhausted {
+			b.Fatal(err)
+		}
+		msg.free()
+	}
+}
