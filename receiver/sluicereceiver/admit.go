@@ -71,14 +71,14 @@ func (r *otlpReceiver) tenant(ctx context.Context) string {
 
 // admitRequest is the admission step of both transports: it weighs a request of n decoded
 // bytes and, on refusal, counts it in the standard obsreport metrics with the items of the
-// body (counted on the wire, never decoded; body is nil when it is not read yet, and then
-// none are counted). The transport only writes the answer.
-func (s *signal[Req, Resp]) admitRequest(ctx context.Context, obs *receiverhelper.ObsReport, transport, format string, n int64, body func() []byte) (func(), backpressure.Response) {
+// body (counted on the wire, never decoded; countItems is nil when the body is not read
+// yet, and then none are counted). The transport only writes the answer.
+func (s *signal[Req, Resp]) admitRequest(ctx context.Context, obs *receiverhelper.ObsReport, transport, format string, n int64, countItems func(otlpwire.Path) int) (func(), backpressure.Response) {
 	release, out := s.r.admit(ctx, s.name, transport, n)
 	if out.IsError() {
 		items := 0
-		if body != nil {
-			items, _ = otlpwire.Count(body(), s.itemsPath) // what it can read of a malformed one
+		if countItems != nil {
+			items = countItems(s.itemsPath)
 		}
 		s.refuseOp(ctx, obs, format, items, out)
 	}

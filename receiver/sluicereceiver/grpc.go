@@ -67,7 +67,7 @@ func (s *signal[Req, Resp]) exportGRPC(ctx context.Context, req *receivedMessage
 func (s *signal[Req, Resp]) exportBytes(ctx context.Context, raw *receivedMessage) (Resp, backpressure.Response) {
 	var resp Resp
 	n := raw.size()
-	release, out := s.admitRequest(ctx, s.r.obsGRPC, "grpc", protoEncoding.format, n, raw.bytes)
+	release, out := s.admitRequest(ctx, s.r.obsGRPC, "grpc", protoEncoding.format, n, raw.countItems)
 	if out.IsError() {
 		return resp, out
 	}

@@ -4,6 +4,8 @@ import (
 	"google.golang.org/grpc"
 	grpcencoding "google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/mem"
+
+	"github.com/sluicehq/sluice/internal/otlpwire"
 )
 
 // rawCodec lets the receiver's gRPC server hand the handler a request's bytes instead of a
@@ -82,6 +84,13 @@ func (m *receivedMessage) bytes() []byte {
 		m.data = mem.BufferSlice{joined}
 	}
 	return m.data[0].ReadOnlyData()
+}
+
+// countItems counts the message's items where its buffers lie, without joining them: what
+// it can read of a malformed one.
+func (m *receivedMessage) countItems(path otlpwire.Path) int {
+	n, _ := countPieces(m.data, path)
+	return n
 }
 
 // free returns the buffers to gRPC's pool; the bytes must not be used after. Freeing
