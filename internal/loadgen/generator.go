@@ -289,6 +289,16 @@ func (r *runner) sender(ctx, offerCtx context.Context, idx int, t *Template) {
 	var pace *time.Ticker
 	if r.cfg.Rate > 0 {
 		per := time.Duration(float64(time.Second) * float64(r.cfg.Senders) / r.cfg.Rate)
+		// Each sender starts its ticks at its own offset into the period: started together,
+		// the senders would send in bursts of all of them at once, which independent clients
+		// do not, and the latency measured would be the burst's.
+		offset := time.NewTimer(per * time.Duration(idx) / time.Duration(r.cfg.Senders))
+		select {
+		case <-offset.C:
+		case <-offerCtx.Done():
+			offset.Stop()
+			return
+		}
 		pace = time.NewTicker(per)
 		defer pace.Stop()
 	}
