@@ -124,10 +124,22 @@ func queryOne(t *testing.T, exp func(string) string, query string, dest ...any) 
 	}
 }
 
-// TestMetricsRoundTripEveryType writes one point of each metric type and reads them back.
+// TestMetricsRoundTripEveryType writes one point of each metric type and reads them back,
+// inserted at once (on_insert) and through the write-ahead log (on_wal: a record of five
+// tables' columns, drained at shutdown).
 func TestMetricsRoundTripEveryType(t *testing.T) {
 	endpoint := chlocal.ForTest(t)
+	for _, ack := range []Acknowledge{AckOnInsert, AckOnWAL} {
+		t.Run(string(ack), func(t *testing.T) { metricsRoundTrip(t, endpoint, ack) })
+	}
+}
+
+func metricsRoundTrip(t *testing.T, endpoint string, ack Acknowledge) {
 	cfg := testConfig(t, endpoint)
+	cfg.Acknowledge = ack
+	if ack == AckOnWAL {
+		cfg.WAL.Directory = t.TempDir()
+	}
 	exp, err := NewFactory().CreateMetrics(context.Background(), nopSettings(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -136,6 +148,11 @@ func TestMetricsRoundTripEveryType(t *testing.T) {
 	md := testMetrics()
 	if err := exp.ConsumeMetrics(context.Background(), md); err != nil {
 		t.Fatalf("consume: %v", err)
+	}
+	if ack == AckOnWAL {
+		if err := exp.Shutdown(context.Background()); err != nil { // drains the log
+			t.Fatal(err)
+		}
 	}
 	ep := func(string) string { return endpoint }
 	tbl := func(name string) string { return quotedTable(cfg.Database, name) }
