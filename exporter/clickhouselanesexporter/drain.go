@@ -13,8 +13,8 @@ import (
 const readChunk = 1 << 20
 
 // A streamed insert sends a block when it holds this many rows or record bytes (the size of
-// the block's columns): one block's columns, encoded copy and compressed
-// copy are what an insert holds, whatever the batch's size. (Variables for tests.)
+// the block's columns): one block's columns, encoded copy and compressed copy are what an
+// insert holds, whatever the batch's size. (Variables for tests.)
 var (
 	streamBlockRows  = 8192
 	streamBlockBytes = 8 << 20
@@ -233,8 +233,8 @@ func (l *lane[T]) source(ctx context.Context, b *logBatch, recs []logRecord) fun
 
 // recordReader reads records next..last from the log and appends them to an insert's blocks.
 //
-// The block's records hold their bytes of lanes::memory_budget while it is filled
-// and sent (so many lanes' blocks share the budget with the records being appended): a block
+// The block's records hold their bytes of lanes::memory_budget while it is filled and sent
+// (so many lanes' blocks share the budget with the records being appended): a block
 // ends early when the budget has no room for its next record, and one with no record yet
 // waits for room (others' blocks and appends release theirs within one insert). Unchunked
 // (metrics) the whole batch is one fill and holds its bytes until the attempt is over.
