@@ -2,6 +2,7 @@ package sluicereceiver
 
 import (
 	"context"
+	"runtime"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -15,7 +16,8 @@ import (
 func (r *otlpReceiver) startGRPC(ctx context.Context, host component.Host) error {
 	cfg := r.cfg.Protocols.GRPC.Get()
 	srv, err := cfg.ToServer(ctx, host.GetExtensions(), r.settings.TelemetrySettings,
-		configgrpc.WithGrpcServerOption(serverCodec()))
+		configgrpc.WithGrpcServerOption(serverCodec()),
+		configgrpc.WithGrpcServerOption(grpc.NumStreamWorkers(streamWorkers(r.cfg.Admission))))
 	if err != nil {
 		return err
 	}
@@ -37,6 +39,22 @@ func (r *otlpReceiver) startGRPC(ctx context.Context, host component.Host) error
 	r.serve(host, func() error { return srv.Serve(ln) }, grpc.ErrServerStopped)
 	return nil
 }
+
+// streamWorkers is how many goroutines serve gRPC streams, reused from one request to the
+// next: a stream handed to a fresh goroutine grows its stack again (several µs of a
+// refusal's CPU under a flood). Admitted and waiting requests keep their worker while the
+// pipeline works, so there are enough for all of them plus one per CPU for the refusals;
+// when every worker is busy, gRPC starts a goroutine for the stream as it would without.
+func streamWorkers(a AdmissionConfig) uint32 {
+	n := runtime.GOMAXPROCS(0) + a.MaxWaitingRequests
+	if a.MaxInflightRequests > 0 {
+		n += a.MaxInflightRequests
+	}
+	return uint32(min(n, maxStreamWorkers))
+}
+
+// maxStreamWorkers bounds the idle goroutines kept for large admission limits.
+const maxStreamWorkers = 1024
 
 // emptyResponse is the answer to a fully accepted request: an ExportResponse with no
 // partial_success serializes to nothing.
