@@ -64,6 +64,17 @@ func prebuiltRefusals(a AdmissionConfig) (overRequests, overBytes, overWaiting b
 	return overRequests, overBytes, overWaiting
 }
 
+// refuseUnread is the refusal owed to a request of tenant that has not been read yet, when
+// the gate has no room for it now and it could not wait: any size would be refused, so
+// the transport refuses before paying for the body. Nothing is taken from the gate.
+func (r *otlpReceiver) refuseUnread(tenant string) (backpressure.Response, bool) {
+	reason, err := r.gate.Peek(tenant)
+	if err == nil {
+		return backpressure.OK, false
+	}
+	return r.refusal(reason, err, tenant, 0), true
+}
+
 // tenant reads the tenant key from client metadata (needs include_metadata: true).
 func (r *otlpReceiver) tenant(ctx context.Context) string {
 	return tenant.FromContext(ctx, r.cfg.Admission.Tenant.MetadataKey)

@@ -15,9 +15,14 @@ import (
 
 func (r *otlpReceiver) startGRPC(ctx context.Context, host component.Host) error {
 	cfg := r.cfg.Protocols.GRPC.Get()
-	srv, err := cfg.ToServer(ctx, host.GetExtensions(), r.settings.TelemetrySettings,
+	opts := []configgrpc.ToServerOption{
 		configgrpc.WithGrpcServerOption(serverCodec()),
-		configgrpc.WithGrpcServerOption(grpc.NumStreamWorkers(streamWorkers(r.cfg.Admission))))
+		configgrpc.WithGrpcServerOption(grpc.NumStreamWorkers(streamWorkers(r.cfg.Admission))),
+	}
+	if h := r.grpcTap(); h != nil {
+		opts = append(opts, configgrpc.WithGrpcServerOption(grpc.InTapHandle(h)))
+	}
+	srv, err := cfg.ToServer(ctx, host.GetExtensions(), r.settings.TelemetrySettings, opts...)
 	if err != nil {
 		return err
 	}

@@ -34,10 +34,9 @@ func (s *signal[Req, Resp]) exportHTTP(w http.ResponseWriter, req *http.Request,
 	}
 	ctx := req.Context()
 	tenant := s.r.tenant(ctx)
-	if reason, err := s.r.gate.Peek(tenant); err != nil {
+	if out, refused := s.r.refuseUnread(tenant); refused {
 		// No slot now and no waiting: refuse before paying for the body (or for anything
 		// below: this is the path a flood takes).
-		out := s.r.refusal(reason, err, tenant, 0)
 		s.refuseOp(ctx, s.r.obsHTTP, enc.format, 0, out)
 		return writeStatus(w, enc, out)
 	}

@@ -1,0 +1,84 @@
+package sluicereceiver
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/client"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/tap"
+
+	"github.com/sluicehq/sluice/internal/backpressure"
+)
+
+// unreadRefuser is what a signal implements to count a gRPC request refused before gRPC
+// read its message.
+type unreadRefuser interface {
+	refuseUnreadGRPC(ctx context.Context, start time.Time, out backpressure.Response)
+}
+
+// grpcTap refuses an Export as its headers arrive, before gRPC reads the message, when the
+// gate has no room for it now and no room to wait (refuseUnread, the same decision the
+// HTTP path makes before reading a body). The refusal is the handler's RESOURCE_EXHAUSTED
+// with its RetryInfo, counted the same way, except that no items are counted: none were
+// read. It runs on the connection's reading goroutine, under grpc-go's transport lock, so
+// it only peeks at the gate and records the refusal (whose log is rate-limited) and never
+// waits. It returns nil when the server's interceptors must see every request first: an
+// authenticator or middlewares run before admission, so they cannot be bypassed.
+func (r *otlpReceiver) grpcTap() tap.ServerInHandle {
+	cfg := r.cfg.Protocols.GRPC.Get()
+	if cfg.Auth.HasValue() || len(cfg.Middlewares) > 0 {
+		return nil
+	}
+	signals := map[string]unreadRefuser{}
+	if r.traces != nil {
+		signals["/"+tracesService.ServiceName+"/Export"] = r.traces
+	}
+	if r.metrics != nil {
+		signals["/"+metricsService.ServiceName+"/Export"] = r.metrics
+	}
+	if r.logs != nil {
+		signals["/"+logsService.ServiceName+"/Export"] = r.logs
+	}
+	includeMetadata := cfg.IncludeMetadata
+	return func(ctx context.Context, info *tap.Info) (context.Context, error) {
+		sig, ok := signals[info.FullMethodName]
+		if !ok {
+			return ctx, nil
+		}
+		start := time.Now()
+		t := ""
+		if includeMetadata {
+			t = r.tenantOf(info.Header)
+		}
+		out, refused := r.refuseUnread(t)
+		if !refused {
+			return ctx, nil
+		}
+		sig.refuseUnreadGRPC(ctx, start, out)
+		return ctx, out.GRPC.Err()
+	}
+}
+
+// tenantOf reads the tenant key from request headers as the handler later reads it from
+// client metadata (configgrpc's include_metadata copies the headers, :authority as host).
+func (r *otlpReceiver) tenantOf(header metadata.MD) string {
+	key := r.cfg.Admission.Tenant.MetadataKey
+	if key == "" {
+		return ""
+	}
+	v := header.Get(key)
+	if len(v) == 0 && strings.EqualFold(key, client.MetadataHostName) && len(header.Get(client.MetadataHostName)) == 0 {
+		v = header.Get(":authority")
+	}
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
+}
+
+func (s *signal[Req, Resp]) refuseUnreadGRPC(ctx context.Context, start time.Time, out backpressure.Response) {
+	s.refuseOp(ctx, s.r.obsGRPC, protoEncoding.format, 0, out)
+	s.r.finish(ctx, s.name, "grpc", start, out)
+}
