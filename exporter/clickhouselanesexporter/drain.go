@@ -2,10 +2,12 @@ package clickhouselanesexporter
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chcol"
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chinsert"
 )
 
@@ -188,8 +190,15 @@ func (l *lane[T]) read(first, last walIndex) (*logBatch, error) {
 				b.full = true
 				return b, nil
 			}
-			b.last = r.Index
 			rows, err := l.e.records.rows(r.Payload)
+			if errors.Is(err, chcol.ErrRecordLayout) {
+				// Not damage: another version's columns. Skipping would lose acknowledged
+				// rows, so the lane stops before it until a version that reads it runs.
+				l.holdAt(r.Index, err)
+				b.full = false
+				return b, err
+			}
+			b.last = r.Index
 			if err != nil {
 				l.skipDamaged(r.Index, err)
 				continue
@@ -206,6 +215,16 @@ func (l *lane[T]) read(first, last walIndex) (*logBatch, error) {
 			return b, nil
 		}
 	}
+}
+
+// holdAt logs, once per record, that the lane's drain stops at record i.
+func (l *lane[T]) holdAt(i walIndex, err error) {
+	if l.heldAt == i {
+		return
+	}
+	l.heldAt = i
+	l.e.logger.Error("The write-ahead log holds a record written by an exporter version with other columns; the lane stops inserting before it (its rows are kept, its lag grows) until a version that reads it drains the log",
+		zap.String("lane", l.label), zap.String("signal", l.e.sig.name), zap.Uint64("index", uint64(i)), zap.Error(err))
 }
 
 func (l *lane[T]) skipDamaged(i walIndex, err error) {

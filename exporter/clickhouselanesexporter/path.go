@@ -120,13 +120,7 @@ func (p *insertPath) stream(ctx context.Context, timeout time.Duration, src bloc
 	// timeout bounds each step of the stream (ClickHouse taking a block, then answering), not
 	// the whole: a batch of flush_rows rows may take several timeouts to send, and it stalls
 	// only when one step does.
-	actx, cancel := context.WithCancelCause(ctx)
-	stalled := fmt.Errorf("insert_timeout (%s) passed while ClickHouse took one block or answered: %w", timeout, context.DeadlineExceeded)
-	stall := time.AfterFunc(timeout, func() { cancel(stalled) })
-	err = p.ins.InsertStream(actx, t.query, t.input, src.token(t.name), func() (bool, error) {
-		// The block before was sent; filling the next is ours to wait for, not ClickHouse's.
-		stall.Stop()
-		defer stall.Reset(timeout)
+	err = p.ins.InsertStream(ctx, t.query, t.input, src.token(t.name), timeout, func() (bool, error) {
 		t.block.Reset()
 		if !more {
 			return false, nil
@@ -138,11 +132,6 @@ func (p *insertPath) stream(ctx context.Context, timeout time.Duration, src bloc
 		rows += t.block.Rows()
 		return t.block.Rows() > 0, nil
 	})
-	stall.Stop()
-	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(actx), stalled) {
-		err = fmt.Errorf("%w (%v)", stalled, err)
-	}
-	cancel(nil)
 	if err != nil {
 		err = insertFault(t.name, &insertError{table: t.name, err: err})
 	}

@@ -494,3 +494,36 @@ func TestOnWALDrainsTheProtobufRecordsOfEarlierVersions(t *testing.T) {
 	require.NoError(t, exp.ConsumeLogs(context.Background(), uniqueLogs("new", 10)))
 	requireLands(t, endpoint, cfg, 40)
 }
+
+// TestOnWALStopsAtARecordOfOtherColumns: a record another version wrote for other columns is
+// not damage to skip (its rows were acknowledged): the lane inserts what comes before it and
+// stops there, says so, and keeps the rest in its log.
+func TestOnWALStopsAtARecordOfOtherColumns(t *testing.T) {
+	endpoint := chlocal.ForTest(t)
+	cfg := walTestConfig(t, endpoint)
+	cfg.DrainTimeout = 200 * time.Millisecond // the lane cannot drain: shutdown leaves the rest
+	codec := newRecordCodec(&logsSignal)
+	log, _, err := wal.Open(filepath.Join(cfg.WAL.Directory, "logs", laneDirName("logs")), wal.Options{})
+	require.NoError(t, err)
+	other := codec.encode(nil, uniqueLogs("other version", 10))
+	other[1] ^= 0xff // the layout hash: columns this version does not have
+	for _, rec := range [][]byte{codec.encode(nil, uniqueLogs("before", 10)), other, codec.encode(nil, uniqueLogs("after", 10))} {
+		_, err = log.Append(rec)
+		require.NoError(t, err)
+	}
+	require.NoError(t, log.Close())
+
+	set, tel := settingsWithTelemetry(t)
+	core, logs := observer.New(zap.ErrorLevel)
+	set.Logger = zap.New(core)
+	exp := newWALLogsExporter(t, set, cfg)
+	requireLands(t, endpoint, cfg, 10)
+	require.Eventually(t, func() bool {
+		return logs.FilterMessageSnippet("other columns").Len() > 0
+	}, time.Minute, 10*time.Millisecond)
+	require.NoError(t, exp.Shutdown(context.Background()))
+	count, _ := countAndDistinct(t, endpoint, cfg)
+	assert.Equal(t, uint64(10), count, "nothing from the record on is inserted")
+	assert.Zero(t, metricByLane(tel, "otelcol_sluice_exporter_wal_records_damaged")["logs"], "not counted as damage")
+	assert.DirExists(t, filepath.Join(cfg.WAL.Directory, "logs", laneDirName("logs")), "the log keeps the rest")
+}

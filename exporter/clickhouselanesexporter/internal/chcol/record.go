@@ -20,18 +20,23 @@ import (
 //	record := layout (uint32, little endian) | rows of each block (uvarint) | columns
 //	columns := for each block, for each column of its Input: the column's native encoding
 //
-// layout is a hash of the blocks' column names and wire types: a record written by a
-// version of the exporter whose columns differ does not decode (ErrRecordLayout) instead of
-// being misread.
+// layout is a hash of recordVersion and the blocks' column names and wire types: a record
+// written by a version of the exporter whose columns differ does not decode
+// (ErrRecordLayout) instead of being misread.
 
 // ErrRecordLayout reports a record written for other columns than the blocks'.
 var ErrRecordLayout = errors.New("chcol: the record was written for other columns (another exporter version)")
 
 var errRecordShort = errors.New("chcol: record ends early")
 
+// recordVersion names the encoding itself: change it when the encoding of a column changes
+// without its name or wire type changing.
+const recordVersion = "chcol record 1\n"
+
 // Layout is the layout hash of blocks, as AppendRecord writes it.
 func Layout(blocks []Block) uint32 {
 	h := fnv.New32a()
+	h.Write([]byte(recordVersion))
 	for _, b := range blocks {
 		h.Write([]byte(layoutOf(b)))
 	}
@@ -46,7 +51,7 @@ func layoutOf(b Block) string {
 	if s, ok := layouts.Load(t); ok {
 		return s.(string)
 	}
-	s := t.String() + "{"
+	s := "{" // the columns only: renaming a Go type must not orphan the records on disk
 	for _, c := range b.Input() {
 		s += c.Name + " " + string(c.Data.Type()) + ";"
 	}

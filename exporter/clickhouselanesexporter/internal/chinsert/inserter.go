@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync/atomic"
+	"time"
 
 	"github.com/ClickHouse/ch-go"
 	"github.com/ClickHouse/ch-go/proto"
@@ -110,7 +112,7 @@ func (in *Inserter) Exec(ctx context.Context, sql string) error {
 // once sent. The settings make the insert synchronous unless AsyncInsert is set, and carry a
 // deduplication token (a hash of the block) when Deduplicate is.
 func (in *Inserter) Insert(ctx context.Context, query string, input proto.Input) error {
-	return in.insert(ctx, query, input, "", nil)
+	return in.insert(ctx, query, input, "", 0, nil)
 }
 
 // InsertStream sends one INSERT of several blocks: input holds the first block's rows, and
@@ -119,15 +121,23 @@ func (in *Inserter) Insert(ctx context.Context, query string, input proto.Input)
 // passes min_insert_block_size_rows/bytes), so only one block's columns are ever in memory.
 // token is the insert_deduplication_token when Deduplicate is on: it cannot be a hash of the
 // content, which is not all known when the query starts.
-func (in *Inserter) InsertStream(ctx context.Context, query string, input proto.Input, token string, next func() (bool, error)) error {
-	return in.insert(ctx, query, input, token, next)
+//
+// step, if positive, bounds each step of the stream instead of the whole: the query and first
+// block, each further block, and the answer after the last (which covers the server writing
+// the part: step for each block sent). Time spent in next is not counted. A step that passes
+// it closes the connection, which fails any read or write in progress at once (a context
+// would not: ch-go takes socket deadlines from a context's deadline, not its cancellation).
+func (in *Inserter) InsertStream(ctx context.Context, query string, input proto.Input, token string, step time.Duration, next func() (bool, error)) error {
+	return in.insert(ctx, query, input, token, step, next)
 }
 
-func (in *Inserter) insert(ctx context.Context, query string, input proto.Input, token string, next func() (bool, error)) error {
+func (in *Inserter) insert(ctx context.Context, query string, input proto.Input, token string, step time.Duration, next func() (bool, error)) error {
 	c, err := in.conn(ctx)
 	if err != nil {
 		return &NotSentError{err: err}
 	}
+	watch := newStepWatch(step, c)
+	defer watch.stop()
 	if token == "" && in.opts.Deduplicate {
 		token = in.hash.token(input)
 	}
@@ -137,6 +147,7 @@ func (in *Inserter) insert(ctx context.Context, query string, input proto.Input,
 	sent := false
 	q := ch.Query{Body: query, Input: input, Settings: in.settings(token), OnInput: func(context.Context) error {
 		sent = true
+		watch.pause()
 		more := false
 		if next != nil {
 			var err error
@@ -144,6 +155,7 @@ func (in *Inserter) insert(ctx context.Context, query string, input proto.Input,
 				return err
 			}
 		}
+		watch.resume(!more)
 		if !more {
 			// ch-go sends the input again if it still holds rows at io.EOF.
 			for _, c := range input {
@@ -155,6 +167,9 @@ func (in *Inserter) insert(ctx context.Context, query string, input proto.Input,
 	}}
 	if err := c.Do(ctx, q); err != nil {
 		in.drop()
+		if watch.fired() {
+			err = fmt.Errorf("ClickHouse made no progress for %s (insert_timeout) taking a block or answering: %w", watch.limit(), err)
+		}
 		if _, isException := ch.AsException(err); isException {
 			return err
 		}
@@ -192,4 +207,58 @@ func boolSetting(b bool) string {
 		return "1"
 	}
 	return "0"
+}
+
+// stepWatch closes a streamed insert's connection when one step of it takes longer than its
+// bound (see InsertStream). A nil stepWatch (no step bound) does nothing.
+type stepWatch struct {
+	step    time.Duration
+	timer   *time.Timer
+	blocks  int          // sent so far
+	current atomic.Int64 // the bound of the step in progress, for the error
+	stalled atomic.Bool
+}
+
+func newStepWatch(step time.Duration, c *ch.Client) *stepWatch {
+	if step <= 0 {
+		return nil
+	}
+	w := &stepWatch{step: step}
+	w.current.Store(int64(step))
+	w.timer = time.AfterFunc(step, func() {
+		w.stalled.Store(true)
+		_ = c.Close()
+	})
+	return w
+}
+
+// pause stops the clock while the caller fills the next block.
+func (w *stepWatch) pause() {
+	if w != nil {
+		w.timer.Stop()
+	}
+}
+
+// resume starts the next step: a block, or (last) the answer, bounded by step per block sent.
+func (w *stepWatch) resume(last bool) {
+	if w == nil {
+		return
+	}
+	w.blocks++
+	d := w.step
+	if last {
+		d *= time.Duration(w.blocks)
+	}
+	w.current.Store(int64(d))
+	w.timer.Reset(d)
+}
+
+func (w *stepWatch) fired() bool { return w != nil && w.stalled.Load() }
+
+func (w *stepWatch) limit() time.Duration { return time.Duration(w.current.Load()) }
+
+func (w *stepWatch) stop() {
+	if w != nil {
+		w.timer.Stop()
+	}
 }

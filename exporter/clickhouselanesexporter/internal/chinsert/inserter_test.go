@@ -41,7 +41,7 @@ func TestOutcomeUnknownOnlyAfterDataWasSent(t *testing.T) {
 	var ok proto.ColUInt64
 	ok.Append(2)
 	errSource := errors.New("the source failed")
-	err = in.InsertStream(ctx, "INSERT INTO chinsert_sent (n) VALUES", proto.Input{{Name: "n", Data: &ok}}, "t1",
+	err = in.InsertStream(ctx, "INSERT INTO chinsert_sent (n) VALUES", proto.Input{{Name: "n", Data: &ok}}, "t1", 0,
 		func() (bool, error) { return false, errSource })
 	if !OutcomeUnknown(err) || !errors.Is(err, errSource) {
 		t.Fatalf("after a block was sent, want an unknown outcome, got %v", err)
@@ -82,7 +82,7 @@ func TestInsertStreamSendsEveryBlock(t *testing.T) {
 		fill(block)
 		return true, nil
 	}
-	if err := in.InsertStream(ctx, "INSERT INTO chinsert_stream (n) VALUES", proto.Input{{Name: "n", Data: &c}}, "s1", next); err != nil {
+	if err := in.InsertStream(ctx, "INSERT INTO chinsert_stream (n) VALUES", proto.Input{{Name: "n", Data: &c}}, "s1", 0, next); err != nil {
 		t.Fatal(err)
 	}
 	conn, err := chlocal.Open(ctx, endpoint)
