@@ -19,7 +19,9 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/mem"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/tap"
 
 	"github.com/sluicehq/sluice/receiver/sluicereceiver/internal/metadatatest"
 )
@@ -172,5 +174,27 @@ func BenchmarkRefusalGRPCHandler(b *testing.B) {
 			b.Fatal(err)
 		}
 		msg.free()
+	}
+}
+
+// BenchmarkRefusalGRPCTap measures the receiver's share of a gRPC refusal made before the
+// message is read (the tap), with the SDK recording the receiver's metrics.
+func BenchmarkRefusalGRPCTap(b *testing.B) {
+	tt := componenttest.NewTelemetry()
+	b.Cleanup(func() { _ = tt.Shutdown(context.Background()) })
+	r, _ := handlerWith(b, metadatatest.NewSettings(tt), &sink{}, func(c *Config) {
+		c.Protocols.GRPC.GetOrInsertDefault()
+		c.Admission.MaxInflightRequests = 1
+	})
+	hold, _ := r.admit(context.Background(), "traces", "grpc", 0)
+	defer hold()
+	refuse := r.grpcTap()
+	info := &tap.Info{FullMethodName: "/" + tracesService.ServiceName + "/Export", Header: metadata.MD{}}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := refuse(ctx, info); status.Code(err) != codes.ResourceExhausted {
+			b.Fatal(err)
+		}
 	}
 }
