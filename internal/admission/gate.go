@@ -19,6 +19,11 @@ var ErrRefused = errors.New("admission refused")
 // caller can name that limit rather than the one the request was waiting for.
 var ErrQueueFull = fmt.Errorf("%w: wait queue full", ErrRefused)
 
+// ErrGaveUp is wrapped by the refusals of a request that waited in the queue and left it
+// unadmitted: MaxWait passed, or its context ended. Every other refusal is made at once,
+// without waiting, so a caller timing the wait can tell the two apart.
+var ErrGaveUp = fmt.Errorf("%w: gave up waiting", ErrRefused)
+
 // refusedErrors are preallocated so the refusal path, the one that runs under a flood,
 // allocates nothing for its error.
 var refusedErrors = map[backpressure.Reason]error{
@@ -152,9 +157,9 @@ func (g *Gate) wait(ctx context.Context, elem *list.Element, w *waiter) (func(),
 	case <-w.ready:
 		return g.releaser(w.tenant, w.reqs, w.n+w.held), backpressure.ReasonNone, nil
 	case <-timer.C:
-		cause = fmt.Errorf("%w: waited %s", ErrRefused, g.cfg.MaxWait)
+		cause = fmt.Errorf("%w: waited %s", ErrGaveUp, g.cfg.MaxWait)
 	case <-ctx.Done():
-		cause = fmt.Errorf("%w: %w", ErrRefused, ctx.Err())
+		cause = fmt.Errorf("%w: %w", ErrGaveUp, ctx.Err())
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()

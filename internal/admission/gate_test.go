@@ -149,6 +149,7 @@ func TestCanceledWaiterLeavesTheGateUnchangedAndUnblocksTheQueue(t *testing.T) {
 		err := <-bigErr
 		assert.ErrorIs(t, err, context.Canceled)
 		assert.ErrorIs(t, err, ErrRefused)
+		assert.ErrorIs(t, err, ErrGaveUp, "it waited")
 		hold()
 		assert.Equal(t, Stats{}, g.Stats())
 	})
@@ -262,7 +263,27 @@ func TestRefusalErrorsAreErrRefused(t *testing.T) {
 	rel := mustAcquire(t, g, "", 0)
 	_, _, err := g.Acquire(context.Background(), "", 0)
 	assert.True(t, errors.Is(err, ErrRefused))
+	assert.False(t, errors.Is(err, ErrGaveUp), "refused at once, without waiting")
 	rel()
+}
+
+// TestOnlyRefusalsAfterWaitingAreErrGaveUp: a request that waited out MaxWait gave up; one
+// refused because the queue was full did not wait.
+func TestOnlyRefusalsAfterWaitingAreErrGaveUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := New(Config{MaxRequests: 1, MaxWaiting: 1, MaxWait: time.Second})
+		hold := mustAcquire(t, g, "", 0)
+		waited := make(chan error, 1)
+		go func() { _, _, err := g.Acquire(context.Background(), "", 0); waited <- err }()
+		synctest.Wait()
+		_, _, err := g.Acquire(context.Background(), "", 0)
+		assert.ErrorIs(t, err, ErrQueueFull)
+		assert.NotErrorIs(t, err, ErrGaveUp)
+		err = <-waited
+		assert.ErrorIs(t, err, ErrGaveUp)
+		hold()
+		assert.Equal(t, Stats{}, g.Stats())
+	})
 }
 
 // The gate speaks the contract's reasons: an admitted request reports the same "none" a

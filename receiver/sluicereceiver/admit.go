@@ -20,7 +20,7 @@ func (r *otlpReceiver) admit(ctx context.Context, sig, transport string, n int64
 	tenant := r.tenant(ctx)
 	start := time.Now()
 	rel, reason, err := r.gate.Acquire(ctx, tenant, n)
-	r.telemetry.SluiceReceiverAdmissionWaitDuration.Record(ctx, time.Since(start).Seconds(), r.attrs.route[routeKey{sig, transport}])
+	r.recordWait(ctx, sig, transport, start, err)
 	if err != nil {
 		return nil, r.refusal(reason, err, tenant, n)
 	}
@@ -31,6 +31,17 @@ func (r *otlpReceiver) admit(ctx context.Context, sig, transport string, n int64
 		r.telemetry.SluiceReceiverInflightRequests.Add(context.Background(), -1)
 		r.telemetry.SluiceReceiverInflightBytes.Add(context.Background(), -n)
 	}, backpressure.OK
+}
+
+// recordWait records how long an admission took, for requests admitted and for those
+// refused after waiting in the queue; one refused at once did not wait, like one refused
+// before its body was read, and is not recorded (a flood of zeros would only hide the
+// waits).
+func (r *otlpReceiver) recordWait(ctx context.Context, sig, transport string, start time.Time, err error) {
+	if err != nil && !errors.Is(err, admission.ErrGaveUp) {
+		return
+	}
+	r.telemetry.SluiceReceiverAdmissionWaitDuration.Record(ctx, time.Since(start).Seconds(), r.attrs.route[routeKey{sig, transport}])
 }
 
 // refusal words the gate's answer for the client, naming the setting that refused it.

@@ -82,7 +82,7 @@ func (r *otlpReceiver) admitReserved(ctx context.Context, sig string, res *admis
 	start := time.Now()
 	n := res.Bytes()
 	rel, reason, err := res.Admit(ctx)
-	r.telemetry.SluiceReceiverAdmissionWaitDuration.Record(ctx, time.Since(start).Seconds(), r.attrs.route[routeKey{sig, "http"}])
+	r.recordWait(ctx, sig, "http", start, err)
 	if err != nil {
 		r.telemetry.SluiceReceiverInflightBytes.Add(ctx, -n)
 		return nil, refuse(reason, err, n)

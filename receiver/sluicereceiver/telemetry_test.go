@@ -89,3 +89,22 @@ func TestWaitingRequestsGauge(t *testing.T) {
 	assert.Equal(t, 200, <-codes)
 	assert.Equal(t, int64(0), waiting())
 }
+
+// TestAdmissionWaitIsNotRecordedForRefusalsThatDidNotWait: the wait histogram holds the
+// admitted request, not the one refused at once.
+func TestAdmissionWaitIsNotRecordedForRefusalsThatDidNotWait(t *testing.T) {
+	tt := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
+	r, _ := handlerWith(t, metadatatest.NewSettings(tt), &sink{}, func(c *Config) { c.Admission.MaxInflightRequests = 1 })
+	hold, out := r.admit(context.Background(), "traces", "grpc", 0)
+	require.False(t, out.IsError())
+	defer hold()
+	_, out = r.admit(context.Background(), "traces", "grpc", 0)
+	require.True(t, out.IsError())
+
+	m, err := tt.GetMetric("otelcol_sluice_receiver_admission_wait_duration")
+	require.NoError(t, err)
+	points := m.Data.(metricdata.Histogram[float64]).DataPoints
+	require.Len(t, points, 1)
+	assert.Equal(t, uint64(1), points[0].Count, "the admitted request only")
+}

@@ -92,7 +92,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	var err, errs error
 	builder.SluiceReceiverAdmissionWaitDuration, err = builder.meter.Float64Histogram(
 		"otelcol_sluice_receiver_admission_wait_duration",
-		metric.WithDescription("Time a request spent waiting for admission, whether it was admitted or refused. [Alpha]"),
+		metric.WithDescription("Time a request spent waiting for admission, if it was admitted or refused after waiting; requests refused at once are not recorded. [Alpha]"),
 		metric.WithUnit("s"),
 		metric.WithExplicitBucketBoundaries([]float64{1e-05, 0.0001, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5}...),
 	)

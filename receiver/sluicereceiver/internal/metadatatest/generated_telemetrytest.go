@@ -24,7 +24,7 @@ func NewSettings(tt *componenttest.Telemetry) receiver.Settings {
 func AssertEqualSluiceReceiverAdmissionWaitDuration(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.HistogramDataPoint[float64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_sluice_receiver_admission_wait_duration",
-		Description: "Time a request spent waiting for admission, whether it was admitted or refused. [Alpha]",
+		Description: "Time a request spent waiting for admission, if it was admitted or refused after waiting; requests refused at once are not recorded. [Alpha]",
 		Unit:        "s",
 		Data: metricdata.Histogram[float64]{
 			Temporality: metricdata.CumulativeTemporality,
