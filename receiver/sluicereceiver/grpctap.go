@@ -12,6 +12,14 @@ import (
 	"github.com/sluicehq/sluice/internal/backpressure"
 )
 
+// tapHeldLimit bounds the streams refused at the tap whose context is still alive. grpc-go
+// (v1.85) does not cancel a stream's context when its InTapHandle refuses it, so each such
+// refusal keeps its context, and the timer of the client's deadline, until that deadline
+// (a client without one: until its connection closes): ~200 bytes for as long as 30 s for
+// a client with a 30 s timeout. Past the limit (~16 MiB of them), requests go on to the
+// handler, which refuses them after reading them (costing more CPU, holding nothing).
+var tapHeldLimit int64 = 1 << 16
+
 // unreadRefuser is what a signal implements to count a gRPC request refused before gRPC
 // read its message.
 type unreadRefuser interface {
@@ -52,10 +60,15 @@ func (r *otlpReceiver) grpcTap() tap.ServerInHandle {
 		if includeMetadata {
 			t = r.tenantOf(info.Header)
 		}
+		if r.tapHeld.Load() >= tapHeldLimit {
+			return ctx, nil
+		}
 		out, refused := r.refuseUnread(t)
 		if !refused {
 			return ctx, nil
 		}
+		r.tapHeld.Add(1)
+		context.AfterFunc(ctx, func() { r.tapHeld.Add(-1) })
 		sig.refuseUnreadGRPC(ctx, start, out)
 		return ctx, out.GRPC.Err()
 	}

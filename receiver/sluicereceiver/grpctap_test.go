@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/tap"
 
 	"github.com/sluicehq/sluice/internal/backpressure"
 	"github.com/sluicehq/sluice/receiver/sluicereceiver/internal/metadatatest"
@@ -129,4 +130,39 @@ func contextWithClientMetadata(md metadata.MD) context.Context {
 		copied[client.MetadataHostName] = md[":authority"]
 	}
 	return client.NewContext(context.Background(), client.Info{Metadata: client.NewMetadata(copied)})
+}
+
+// TestGRPCTapHoldsBoundedContexts: grpc-go keeps the context of a stream its tap refused
+// until the client's deadline, so the tap refuses only while fewer than tapHeldLimit such
+// contexts live, then leaves refusals to the handler, and takes them up again as they end.
+func TestGRPCTapHoldsBoundedContexts(t *testing.T) {
+	defer func(limit int64) { tapHeldLimit = limit }(tapHeldLimit)
+	tapHeldLimit = 2
+	tt := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
+	r := startReceiverSet(t, metadatatest.NewSettings(tt), &sink{}, func(c *Config) {
+		c.Admission.MaxInflightRequests = 1
+	}, nil)
+	hold, _ := r.admit(context.Background(), "traces", "grpc", 0)
+	defer hold()
+	refuse := r.grpcTap()
+	info := &tap.Info{FullMethodName: "/" + tracesService.ServiceName + "/Export"}
+	var cancels []context.CancelFunc
+	atTap := func() bool {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancels = append(cancels, cancel)
+		_, err := refuse(ctx, info)
+		return err != nil
+	}
+	defer func() {
+		for _, c := range cancels {
+			c()
+		}
+	}()
+	require.True(t, atTap())
+	require.True(t, atTap())
+	require.False(t, atTap(), "past the limit the handler refuses")
+	cancels[0]() // a refused stream's deadline passes
+	require.Eventually(t, func() bool { return r.tapHeld.Load() == 1 }, time.Minute, time.Millisecond)
+	require.True(t, atTap(), "refused at the tap again")
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
@@ -32,7 +33,9 @@ type otlpReceiver struct {
 	metrics   *metricsSignal
 	traces    *tracesSignal
 	refusals  *refusalLog
-	attrs     attrSets
+	// tapHeld counts streams refused at the tap whose context is still alive (grpctap.go).
+	tapHeld atomic.Int64
+	attrs   attrSets
 	// overRequests and overBytes are the prebuilt answers to the common refusals.
 	overRequests, overBytes, overWaiting backpressure.Response
 
