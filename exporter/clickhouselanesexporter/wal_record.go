@@ -71,11 +71,7 @@ func (c *recordCodec[T]) appendTo(blocks []chcol.Block, rec []byte) (int, error)
 	case len(rec) == 0:
 		return 0, errUnknownRecord
 	case rec[0] == recordColumns:
-		rows, err := chcol.RecordRows(rec[1:], c.layout, c.tables)
-		if err != nil {
-			return 0, err
-		}
-		return rows, chcol.AppendFromRecord(blocks, c.layout, rec[1:])
+		return chcol.AppendFromRecord(blocks, c.layout, rec[1:])
 	case rec[0] == recordProtobuf:
 		data, err := c.sig.unmarshal(rec[1:])
 		if err != nil {

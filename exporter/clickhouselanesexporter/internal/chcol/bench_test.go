@@ -111,7 +111,7 @@ func BenchmarkTracesRecord(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			block.Reset()
-			if err := AppendFromRecord(blocks, layout, rec); err != nil {
+			if _, err := AppendFromRecord(blocks, layout, rec); err != nil {
 				b.Fatal(err)
 			}
 		}

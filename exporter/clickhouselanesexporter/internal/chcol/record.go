@@ -83,16 +83,16 @@ func RecordRows(rec []byte, layout uint32, n int) (int, error) {
 }
 
 // AppendFromRecord appends the rows of rec to blocks (the same blocks, in the same order,
-// as were recorded). It checks the whole record before it appends anything, so a record
-// that does not decode leaves the blocks as they were.
-func AppendFromRecord(blocks []Block, layout uint32, rec []byte) error {
+// as were recorded) and returns how many. It checks the whole record before it appends
+// anything, so a record that does not decode leaves the blocks as they were.
+func AppendFromRecord(blocks []Block, layout uint32, rec []byte) (int, error) {
 	var perBlock [8]int
 	if len(blocks) > len(perBlock) {
-		return fmt.Errorf("chcol: %d blocks in one record, at most %d", len(blocks), len(perBlock))
+		return 0, fmt.Errorf("chcol: %d blocks in one record, at most %d", len(blocks), len(perBlock))
 	}
-	cols, _, err := recordHeader(rec, layout, len(blocks), perBlock[:len(blocks)])
+	cols, rows, err := recordHeader(rec, layout, len(blocks), perBlock[:len(blocks)])
 	if err != nil {
-		return err
+		return 0, err
 	}
 	var ends [64]int
 	r := recordReader{strEnds: ends[:0]}
@@ -102,15 +102,15 @@ func AppendFromRecord(blocks []Block, layout uint32, rec []byte) error {
 		for i, b := range blocks {
 			for _, c := range b.Input() {
 				if rest, err = r.column(c.Data, rest, perBlock[i]); err != nil {
-					return fmt.Errorf("chcol: record column %s: %w", c.Name, err)
+					return 0, fmt.Errorf("chcol: record column %s: %w", c.Name, err)
 				}
 			}
 		}
 		if len(rest) != 0 {
-			return fmt.Errorf("chcol: %d bytes after the record's last column", len(rest))
+			return 0, fmt.Errorf("chcol: %d bytes after the record's last column", len(rest))
 		}
 	}
-	return nil
+	return rows, nil
 }
 
 // recordReader reads a record's columns twice: once to check them (apply false), then to

@@ -71,8 +71,12 @@ func TestRecordAppendsWhatConversionWould(t *testing.T) {
 			c.fill(got)
 			layout := Layout(got)
 			for range 2 {
-				if err := AppendFromRecord(got, layout, rec); err != nil {
+				n, err := AppendFromRecord(got, layout, rec)
+				if err != nil {
 					t.Fatal(err)
+				}
+				if m, _ := RecordRows(rec, layout, len(got)); n != m {
+					t.Fatalf("AppendFromRecord appended %d rows, RecordRows says %d", n, m)
 				}
 			}
 			rows, err := RecordRows(rec, layout, len(got))
@@ -110,11 +114,11 @@ func TestDamagedRecordAppendsNothing(t *testing.T) {
 			before := columnBytes(blocks)
 			layout := Layout(blocks)
 			for n := range len(rec) {
-				if AppendFromRecord(blocks, layout, rec[:n]) == nil {
+				if _, err := AppendFromRecord(blocks, layout, rec[:n]); err == nil {
 					t.Fatalf("a record cut to %d of %d bytes decoded", n, len(rec))
 				}
 			}
-			if AppendFromRecord(blocks, layout, append(bytes.Clone(rec), 0)) == nil {
+			if _, err := AppendFromRecord(blocks, layout, append(bytes.Clone(rec), 0)); err == nil {
 				t.Fatal("a record with a trailing byte decoded")
 			}
 			after := columnBytes(blocks)
@@ -134,7 +138,7 @@ func TestRecordOfOtherColumnsIsRefused(t *testing.T) {
 	traces, logs := cases[0], cases[1]
 	rec := record(traces)
 	blocks := logs.blocks()
-	if err := AppendFromRecord(blocks, Layout(blocks), rec); !errors.Is(err, ErrRecordLayout) {
+	if _, err := AppendFromRecord(blocks, Layout(blocks), rec); !errors.Is(err, ErrRecordLayout) {
 		t.Fatalf("a traces record read as logs: %v, want ErrRecordLayout", err)
 	}
 	if _, err := RecordRows(rec, Layout(blocks), 1); !errors.Is(err, ErrRecordLayout) {
@@ -155,7 +159,7 @@ func FuzzAppendFromRecord(f *testing.F) {
 	f.Fuzz(func(t *testing.T, which byte, rec []byte) {
 		c := cases[int(which)%len(cases)]
 		blocks := c.blocks()
-		if err := AppendFromRecord(blocks, Layout(blocks), rec); err != nil {
+		if _, err := AppendFromRecord(blocks, Layout(blocks), rec); err != nil {
 			for _, b := range blocks {
 				if b.Rows() != 0 {
 					t.Fatalf("failed record (%v) left %d rows", err, b.Rows())
