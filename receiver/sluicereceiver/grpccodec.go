@@ -86,11 +86,16 @@ func (m *receivedMessage) bytes() []byte {
 	return m.data[0].ReadOnlyData()
 }
 
-// countItems counts the message's items where its buffers lie, without joining them: what
-// it can read of a malformed one.
+// countItems counts the message's items: what it can read of a malformed one.
 func (m *receivedMessage) countItems(path otlpwire.Path) int {
-	n, _ := countPieces(m.data, path)
+	n, _ := m.count(path)
 	return n
+}
+
+// count is otlpwire.Count over the message, joined into one pooled buffer if gRPC received
+// it in several (as bytes does).
+func (m *receivedMessage) count(path otlpwire.Path) (int, error) {
+	return otlpwire.Count(m.bytes(), path)
 }
 
 // free returns the buffers to gRPC's pool; the bytes must not be used after. Freeing
