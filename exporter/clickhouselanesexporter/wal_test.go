@@ -153,15 +153,8 @@ func TestOnWALAcknowledgesWhileClickHouseIsDown(t *testing.T) {
 func TestOnWALRestartReplaysWhatWasNotCommitted(t *testing.T) {
 	endpoint := chlocal.ForTest(t)
 	cfg := walTestConfig(t, endpoint)
-	dead := *cfg
-	dead.Endpoint, dead.DrainTimeout = "tcp://127.0.0.1:1", 50*time.Millisecond // starts while ClickHouse is down
 	set, tel := settingsWithTelemetry(t)
-
-	first := newWALLogsExporter(t, set, &dead)
-	for i := range 5 {
-		require.NoError(t, first.ConsumeLogs(context.Background(), uniqueLogs(fmt.Sprint("before restart ", i), 10)))
-	}
-	require.NoError(t, first.Shutdown(context.Background()), "rows left in the log are not an error")
+	appendWhileClickHouseIsDown(t, set, cfg, "before restart ", 5)
 
 	second := newWALLogsExporter(t, set, cfg)
 	defer func() { require.NoError(t, second.Shutdown(context.Background())) }()
@@ -314,14 +307,8 @@ func metricByLane(tel *componenttest.Telemetry, name string) map[string]int64 {
 func TestOnWALDamagedRecordsAreSkippedAndCounted(t *testing.T) {
 	endpoint := chlocal.ForTest(t)
 	cfg := walTestConfig(t, endpoint)
-	dead := *cfg
-	dead.Endpoint, dead.DrainTimeout = "tcp://127.0.0.1:1", 50*time.Millisecond
 	set, tel := settingsWithTelemetry(t)
-	first := newWALLogsExporter(t, set, &dead)
-	for i := range 5 {
-		require.NoError(t, first.ConsumeLogs(context.Background(), uniqueLogs(fmt.Sprint("record ", i), 10)))
-	}
-	require.NoError(t, first.Shutdown(context.Background()))
+	appendWhileClickHouseIsDown(t, set, cfg, "record ", 5)
 
 	segments, err := filepath.Glob(filepath.Join(cfg.WAL.Directory, "logs", "logs", "*.seg"))
 	require.NoError(t, err)
@@ -375,14 +362,8 @@ func TestOnWALBatchesStayWithinTheMemoryBudget(t *testing.T) {
 	cfg := walTestConfig(t, endpoint)
 	record := len(newRecordCodec(&logsSignal).encode(nil, uniqueLogs("record 0", 10)))
 	cfg.Lanes.MemoryBudget, cfg.Lanes.MaxQueueBytes = int64(2*record+record/2), 1<<20 // only the budget splits
-	dead := *cfg
-	dead.Endpoint, dead.DrainTimeout = "tcp://127.0.0.1:1", 50*time.Millisecond
 	set, _ := settingsWithTelemetry(t)
-	first := newWALLogsExporter(t, set, &dead)
-	for i := range 6 {
-		require.NoError(t, first.ConsumeLogs(context.Background(), uniqueLogs(fmt.Sprint("record ", i), 10)))
-	}
-	require.NoError(t, first.Shutdown(context.Background()))
+	appendWhileClickHouseIsDown(t, set, cfg, "record ", 6)
 
 	second := newWALLogsExporter(t, set, cfg)
 	defer func() { require.NoError(t, second.Shutdown(context.Background())) }()
@@ -478,15 +459,13 @@ func TestOnWALFailingInsertsAreLogged(t *testing.T) {
 func TestOnWALDrainsTheProtobufRecordsOfEarlierVersions(t *testing.T) {
 	endpoint := chlocal.ForTest(t)
 	cfg := walTestConfig(t, endpoint)
-	log, _, err := wal.Open(filepath.Join(cfg.WAL.Directory, "logs", laneDirName("logs")), wal.Options{})
-	require.NoError(t, err)
+	var old [][]byte
 	for i := range 3 {
 		pb, err := (&plog.ProtoMarshaler{}).MarshalLogs(uniqueLogs(fmt.Sprint("old ", i), 10))
 		require.NoError(t, err)
-		_, err = log.Append(append([]byte{recordProtobuf}, pb...))
-		require.NoError(t, err)
+		old = append(old, append([]byte{recordProtobuf}, pb...))
 	}
-	require.NoError(t, log.Close())
+	writeLogsLaneLog(t, cfg, old...)
 
 	set, _ := settingsWithTelemetry(t)
 	exp := newWALLogsExporter(t, set, cfg)
@@ -503,15 +482,9 @@ func TestOnWALStopsAtARecordOfOtherColumns(t *testing.T) {
 	cfg := walTestConfig(t, endpoint)
 	cfg.DrainTimeout = 200 * time.Millisecond // the lane cannot drain: shutdown leaves the rest
 	codec := newRecordCodec(&logsSignal)
-	log, _, err := wal.Open(filepath.Join(cfg.WAL.Directory, "logs", laneDirName("logs")), wal.Options{})
-	require.NoError(t, err)
 	other := codec.encode(nil, uniqueLogs("other version", 10))
 	other[1] ^= 0xff // the layout hash: columns this version does not have
-	for _, rec := range [][]byte{codec.encode(nil, uniqueLogs("before", 10)), other, codec.encode(nil, uniqueLogs("after", 10))} {
-		_, err = log.Append(rec)
-		require.NoError(t, err)
-	}
-	require.NoError(t, log.Close())
+	writeLogsLaneLog(t, cfg, codec.encode(nil, uniqueLogs("before", 10)), other, codec.encode(nil, uniqueLogs("after", 10)))
 
 	set, tel := settingsWithTelemetry(t)
 	core, logs := observer.New(zap.ErrorLevel)
@@ -526,4 +499,30 @@ func TestOnWALStopsAtARecordOfOtherColumns(t *testing.T) {
 	assert.Equal(t, uint64(10), count, "nothing from the record on is inserted")
 	assert.Zero(t, metricByLane(tel, "otelcol_sluice_exporter_wal_records_damaged")["logs"], "not counted as damage")
 	assert.DirExists(t, filepath.Join(cfg.WAL.Directory, "logs", laneDirName("logs")), "the log keeps the rest")
+}
+
+// appendWhileClickHouseIsDown acknowledges n requests of 10 rows (prefix i) into cfg's log
+// from an exporter whose ClickHouse is unreachable, and stops it: the rows stay in the log.
+func appendWhileClickHouseIsDown(t *testing.T, set exporter.Settings, cfg *Config, prefix string, n int) {
+	t.Helper()
+	dead := *cfg
+	dead.Endpoint, dead.DrainTimeout = "tcp://127.0.0.1:1", 50*time.Millisecond
+	first := newWALLogsExporter(t, set, &dead)
+	for i := range n {
+		require.NoError(t, first.ConsumeLogs(context.Background(), uniqueLogs(fmt.Sprint(prefix, i), 10)))
+	}
+	require.NoError(t, first.Shutdown(context.Background()), "rows left in the log are not an error")
+}
+
+// writeLogsLaneLog writes records into the log of the logs signal's lane in cfg's directory,
+// as an exporter (of any version) would have left them.
+func writeLogsLaneLog(t *testing.T, cfg *Config, records ...[]byte) {
+	t.Helper()
+	log, _, err := wal.Open(filepath.Join(cfg.WAL.Directory, "logs", laneDirName("logs")), wal.Options{})
+	require.NoError(t, err)
+	for _, rec := range records {
+		_, err = log.Append(rec)
+		require.NoError(t, err)
+	}
+	require.NoError(t, log.Close())
 }
