@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -27,22 +28,32 @@ const (
 	senderAddrEnv  = "SLUICE_BENCH_SENDER_ADDR"
 	senderCountEnv = "SLUICE_BENCH_SENDER_REQUESTS"
 	senderWant     = "SLUICE_BENCH_SENDER_WANT" // the gRPC code every answer must have
-	benchSenders   = 4                          // connections, one sending goroutine each
+	benchSenders   = 4                          // connections
+	// senderStreamsEnv, set by whoever runs the benchmark, is how many goroutines send on each
+	// connection (default 1); a flood has many requests in flight on one connection.
+	senderStreamsEnv = "SLUICE_BENCH_SENDER_STREAMS"
 )
 
 // BenchmarkGRPCServerCPU measures what one 100-span gRPC request (benchPayload) costs the receiver alone:
 // the requests come from another process (this test binary, as TestGRPCSenderProcess), so
 // the CPU and allocations counted are the server's. cpu-ns/op is the process's user+system
 // CPU per request; allocs/op and B/op are the server's too. outcome=refused holds the only
-// admission slot, so every request is refused (RESOURCE_EXHAUSTED); outcome=accepted goes
-// to a pipeline that takes everything.
+// admission slot, so every request is refused (RESOURCE_EXHAUSTED): at=tap by the tap,
+// before the stream is handled (the tap's bound lifted: the sender has no deadline, so every
+// refused stream stays held, ~1.4 KB each, until the benchmark ends); at=handler with the
+// tap's bound exhausted, as in a flood longer than the clients' deadlines. outcome=accepted
+// goes to a pipeline that takes everything.
 func BenchmarkGRPCServerCPU(b *testing.B) {
-	b.Run("outcome=refused", func(b *testing.B) {
+	refused := func(b *testing.B, heldLimit int64) {
+		defer func(limit int64) { tapHeldLimit = limit }(tapHeldLimit)
+		tapHeldLimit = heldLimit
 		r := startReceiver(b, &sink{}, func(c *Config) { c.Admission.MaxInflightRequests = 1 })
 		hold, _ := r.admit(context.Background(), "traces", "grpc", 0)
 		defer hold()
 		benchServerCPU(b, r.grpcAddr.String(), codes.ResourceExhausted)
-	})
+	}
+	b.Run("outcome=refused/at=tap", func(b *testing.B) { refused(b, math.MaxInt64) })
+	b.Run("outcome=refused/at=handler", func(b *testing.B) { refused(b, 0) })
 	b.Run("outcome=accepted", func(b *testing.B) {
 		benchServerCPU(b, startReceiver(b, &sink{}, nil).grpcAddr.String(), codes.OK)
 	})
@@ -150,16 +161,19 @@ func TestGRPCSenderProcess(t *testing.T) {
 	if !bufio.NewScanner(os.Stdin).Scan() {
 		t.Fatal("no go")
 	}
+	streams, _ := strconv.Atoi(os.Getenv(senderStreamsEnv))
 	var next, wrong atomic.Int64
 	var wg sync.WaitGroup
 	for _, cc := range conns {
-		wg.Go(func() {
-			for next.Add(1) <= int64(n) {
-				if status.Code(exportRaw(t.Context(), cc, "traces", body)) != codes.Code(want) {
-					wrong.Add(1)
+		for range max(streams, 1) {
+			wg.Go(func() {
+				for next.Add(1) <= int64(n) {
+					if status.Code(exportRaw(t.Context(), cc, "traces", body)) != codes.Code(want) {
+						wrong.Add(1)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 	wg.Wait()
 	fmt.Println("done")
