@@ -66,6 +66,8 @@ func BenchmarkGRPCServerCPU(b *testing.B) {
 
 type bareRefuser struct{ err error }
 
+func (bareRefuser) refuseEarlyGRPC(context.Context) error { return nil }
+
 func (s bareRefuser) exportGRPC(context.Context, *receivedMessage) (any, error) { return nil, s.err }
 
 func startBareRefuser(b *testing.B) string {

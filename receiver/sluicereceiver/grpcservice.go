@@ -16,6 +16,9 @@ var (
 
 // rawExporter is what a signal implements to serve its service's Export method.
 type rawExporter interface {
+	// refuseEarlyGRPC is the refusal owed to a request before its message is looked at, or
+	// nil.
+	refuseEarlyGRPC(ctx context.Context) error
 	exportGRPC(ctx context.Context, req *receivedMessage) (any, error)
 }
 
@@ -31,15 +34,26 @@ func otlpService(name, file string) *grpc.ServiceDesc {
 // exportHandler receives the request's bytes and runs the server's interceptors (client
 // metadata, auth, middlewares) around the signal's handler, as generated code would. The
 // bytes are freed when the call returns, whoever answered it.
+//
+// A request the gate would surely refuse (the tap's decision, for those the tap let
+// through) is refused first, and its message is neither joined nor counted nor seen by
+// the interceptors. gRPC still reads it, into buffers freed at once: grpc-go (v1.85)
+// returns a stream's received frames to its pool only as they are read, so refusing
+// without reading measured half as much CPU again (a new 35 KB of buffers per refusal,
+// and their GC) as reading did.
 func exportHandler(fullMethod string) grpc.MethodHandler {
 	return func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
+		exp := srv.(rawExporter)
+		if err := exp.refuseEarlyGRPC(ctx); err != nil {
+			discard(dec)
+			return nil, err
+		}
 		req := &receivedMessage{}
 		if err := dec(req); err != nil {
 			// gRPC has already answered (corrupt compression, over max_recv_msg_size_mib).
 			return nil, err
 		}
 		defer req.free()
-		exp := srv.(rawExporter)
 		if interceptor == nil {
 			return exp.exportGRPC(ctx, req)
 		}
@@ -47,5 +61,14 @@ func exportHandler(fullMethod string) grpc.MethodHandler {
 		return interceptor(ctx, req, info, func(ctx context.Context, r any) (any, error) {
 			return exp.exportGRPC(ctx, r.(*receivedMessage))
 		})
+	}
+}
+
+// discard reads a refused request's message and frees it; a failure to read does not
+// change the answer.
+func discard(dec func(any) error) {
+	req := &receivedMessage{}
+	if dec(req) == nil {
+		req.free()
 	}
 }

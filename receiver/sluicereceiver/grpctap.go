@@ -17,15 +17,15 @@ import (
 // refusal keeps its stream, headers, context and the timer of the client's deadline until
 // that deadline passes (a client without one: until its connection closes): about 1.4 KB,
 // measured in a heap profile under a flood, for as long as the client's timeout. Past the
-// limit (~6 MB of them) requests go on to the handler, which refuses them after reading
-// them: more CPU, nothing held. So the tap saves CPU for clients with short deadlines or a
-// short flood, and a long flood from clients with long deadlines is refused as before.
+// limit (~6 MB of them) requests go on to the handler, which refuses them before looking
+// at them (refuseEarlyGRPC): more CPU, nothing held. So the tap saves CPU for clients with
+// short deadlines or a short flood.
 var tapHeldLimit int64 = 4096
 
 // unreadRefuser is what a signal implements to count a gRPC request refused before gRPC
 // read its message.
 type unreadRefuser interface {
-	refuseUnreadGRPC(ctx context.Context, start time.Time, out backpressure.Response)
+	countUnreadGRPC(ctx context.Context, start time.Time, out backpressure.Response)
 }
 
 // grpcTap refuses an Export as its headers arrive, before gRPC reads the message, when the
@@ -37,10 +37,10 @@ type unreadRefuser interface {
 // waits. It returns nil when the server's interceptors must see every request first: an
 // authenticator or middlewares run before admission, so they cannot be bypassed.
 func (r *otlpReceiver) grpcTap() tap.ServerInHandle {
-	cfg := r.cfg.Protocols.GRPC.Get()
-	if cfg.Auth.HasValue() || len(cfg.Middlewares) > 0 {
+	if !r.grpcRefusesUnread() {
 		return nil
 	}
+	cfg := r.cfg.Protocols.GRPC.Get()
 	signals := map[string]unreadRefuser{}
 	if r.traces != nil {
 		signals["/"+tracesService.ServiceName+"/Export"] = r.traces
@@ -71,9 +71,16 @@ func (r *otlpReceiver) grpcTap() tap.ServerInHandle {
 		}
 		r.tapHeld.Add(1)
 		context.AfterFunc(ctx, func() { r.tapHeld.Add(-1) })
-		sig.refuseUnreadGRPC(ctx, start, out)
+		sig.countUnreadGRPC(ctx, start, out)
 		return ctx, out.GRPC.Err()
 	}
+}
+
+// grpcRefusesUnread reports whether a gRPC request may be refused before the server's
+// interceptors see it: not when an authenticator or middlewares must run before admission.
+func (r *otlpReceiver) grpcRefusesUnread() bool {
+	cfg := r.cfg.Protocols.GRPC.Get()
+	return !cfg.Auth.HasValue() && len(cfg.Middlewares) == 0
 }
 
 // tenantOf reads the tenant key from request headers as the handler later reads it from
@@ -93,7 +100,31 @@ func (r *otlpReceiver) tenantOf(header metadata.MD) string {
 	return v[0]
 }
 
-func (s *signal[Req, Resp]) refuseUnreadGRPC(ctx context.Context, start time.Time, out backpressure.Response) {
+// refuseEarlyGRPC takes the tap's decision again in the handler, for the requests the tap
+// let through: because it held as many refused streams as it may, or because the gate
+// filled up since their headers arrived. The refusal is the tap's, counted the same way
+// (no items: the message is not looked at); the status gRPC writes ends the stream, and
+// cancels its context, as for any answer.
+func (s *signal[Req, Resp]) refuseEarlyGRPC(ctx context.Context) error {
+	r := s.r
+	if !r.grpcRefusesUnread() {
+		return nil
+	}
+	start := time.Now()
+	t := ""
+	if r.cfg.Protocols.GRPC.Get().IncludeMetadata && r.cfg.Admission.Tenant.MetadataKey != "" {
+		md, _ := metadata.FromIncomingContext(ctx)
+		t = r.tenantOf(md)
+	}
+	out, refused := r.refuseUnread(t)
+	if !refused {
+		return nil
+	}
+	s.countUnreadGRPC(ctx, start, out)
+	return out.GRPC.Err()
+}
+
+func (s *signal[Req, Resp]) countUnreadGRPC(ctx context.Context, start time.Time, out backpressure.Response) {
 	s.refuseOp(ctx, s.r.obsGRPC, protoEncoding.format, 0, out)
 	s.r.finish(ctx, s.name, "grpc", start, out)
 }
