@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -214,8 +215,8 @@ func BenchmarkRefusalGRPCExportHandler(b *testing.B) {
 }
 
 // BenchmarkRefusalGRPCTap measures the receiver's share of a gRPC refusal made before the
-// message is read (the tap), with the SDK recording the receiver's metrics. Its contexts
-// never end, so the tap's bound on held streams is lifted.
+// message is read (the tap), with the SDK recording the receiver's metrics. Its refusals
+// all count as held for 10 s, so the tap's bound on held streams is lifted.
 func BenchmarkRefusalGRPCTap(b *testing.B) {
 	defer func(limit int64) { tapHeldLimit = limit }(tapHeldLimit)
 	tapHeldLimit = math.MaxInt64
@@ -229,11 +230,48 @@ func BenchmarkRefusalGRPCTap(b *testing.B) {
 	defer hold()
 	refuse := r.grpcTap()
 	info := &tap.Info{FullMethodName: "/" + tracesService.ServiceName + "/Export", Header: metadata.MD{}}
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := refuse(ctx, info); status.Code(err) != codes.ResourceExhausted {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkGRPCTapHeld measures what stays in memory, until the client's deadline, for each
+// request refused at the tap (held-B/op): a real client's requests, with a 60 s deadline,
+// and the heap in use after a GC before and after them.
+func BenchmarkGRPCTapHeld(b *testing.B) {
+	defer func(limit int64) { tapHeldLimit = limit }(tapHeldLimit)
+	tapHeldLimit = math.MaxInt64
+	r := startReceiver(b, &sink{}, func(c *Config) { c.Admission.MaxInflightRequests = 1 })
+	hold, _ := r.admit(context.Background(), "traces", "grpc", 0)
+	defer hold()
+	cc := grpcConnAddr(b, r.grpcAddr.String())
+	body := benchPayload(b)
+	send := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := exportRaw(ctx, cc, "traces", body); status.Code(err) != codes.ResourceExhausted {
+			b.Fatal(err)
+		}
+	}
+	send()
+	before := heapInUse()
+	for b.Loop() {
+		send()
+	}
+	if held := r.tapHeld.count(time.Now()); held != int64(b.N)+1 {
+		b.Fatalf("%d held, want %d", held, b.N+1)
+	}
+	b.ReportMetric(float64(heapInUse()-before)/float64(b.N), "held-B/op")
+}
+
+func heapInUse() int64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
 }

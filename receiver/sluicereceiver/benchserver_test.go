@@ -39,9 +39,9 @@ const (
 // the CPU and allocations counted are the server's. cpu-ns/op is the process's user+system
 // CPU per request; allocs/op and B/op are the server's too. outcome=refused holds the only
 // admission slot, so every request is refused (RESOURCE_EXHAUSTED): at=tap by the tap,
-// before the stream is handled (the tap's bound lifted: the sender has no deadline, so every
-// refused stream stays held, ~1.4 KB each, until the benchmark ends); at=handler with the
-// tap's bound exhausted, as in a flood longer than the clients' deadlines. outcome=accepted
+// before the stream is handled (the tap's bound lifted: each refused stream stays held for
+// the sender's 10 s deadline); at=handler with the tap's bound exhausted, as in a flood
+// from clients whose deadlines are longer than the tap can hold. outcome=accepted
 // goes to a pipeline that takes everything.
 func BenchmarkGRPCServerCPU(b *testing.B) {
 	refused := func(b *testing.B, heldLimit int64) {
@@ -155,7 +155,7 @@ func TestGRPCSenderProcess(t *testing.T) {
 	conns := make([]*grpc.ClientConn, benchSenders)
 	for i := range conns {
 		conns[i] = grpcConnAddr(t, addr)
-		if code := status.Code(exportRaw(t.Context(), conns[i], "traces", body)); code != codes.Code(want) {
+		if code := status.Code(exportTimed(t.Context(), conns[i], body)); code != codes.Code(want) {
 			t.Fatalf("warm-up answered %v, want %v", code, codes.Code(want))
 		}
 	}
@@ -170,7 +170,7 @@ func TestGRPCSenderProcess(t *testing.T) {
 		for range max(streams, 1) {
 			wg.Go(func() {
 				for next.Add(1) <= int64(n) {
-					if status.Code(exportRaw(t.Context(), cc, "traces", body)) != codes.Code(want) {
+					if status.Code(exportTimed(t.Context(), cc, body)) != codes.Code(want) {
 						wrong.Add(1)
 					}
 				}
@@ -182,4 +182,11 @@ func TestGRPCSenderProcess(t *testing.T) {
 	if wrong.Load() > 0 {
 		t.Fatalf("%d answers were not %v", wrong.Load(), codes.Code(want))
 	}
+}
+
+// exportTimed sends with the deadline real clients set (the OTel SDKs' 10 s).
+func exportTimed(ctx context.Context, cc *grpc.ClientConn, body []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return exportRaw(ctx, cc, "traces", body)
 }

@@ -24,7 +24,7 @@ import (
 )
 
 // TestGRPCPastTheTapBoundTheHandlerRefusesAsTheTapWould: with the tap holding all it may,
-// a flood from a real client with a long deadline is refused by the handler with the tap's
+// a flood from a real client with a deadline is refused by the handler with the tap's
 // answer (RESOURCE_EXHAUSTED, its message and RetryInfo), counted as the tap counts it (no
 // items), and nothing is decoded or held.
 func TestGRPCPastTheTapBoundTheHandlerRefusesAsTheTapWould(t *testing.T) {
@@ -43,7 +43,7 @@ func TestGRPCPastTheTapBoundTheHandlerRefusesAsTheTapWould(t *testing.T) {
 	})
 	hold, _ := r.admit(context.Background(), "traces", "grpc", 0)
 	client := ptraceotlp.NewGRPCClient(grpcConn(t, r))
-	ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	const flood = 20
 	for range flood {
@@ -55,7 +55,7 @@ func TestGRPCPastTheTapBoundTheHandlerRefusesAsTheTapWould(t *testing.T) {
 		require.True(t, ok, "RetryInfo on the wire")
 	}
 	assert.Zero(t, decoded.Load(), "refused requests were decoded")
-	assert.Zero(t, r.tapHeld.Load(), "the tap refused none")
+	assert.Zero(t, r.tapHeld.count(time.Now()), "the tap refused none")
 	metadatatest.AssertEqualSluiceReceiverRequests(t, tt, []metricdata.DataPoint[int64]{{
 		Value: flood, Attributes: attribute.NewSet(
 			attribute.String("outcome", "refused"), attribute.String("reason", "overloaded"),

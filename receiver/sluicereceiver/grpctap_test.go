@@ -3,6 +3,7 @@ package sluicereceiver
 import (
 	"context"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -38,8 +39,10 @@ func TestGRPCRefusalBeforeTheMessageKeepsRetryInfoAndIsCounted(t *testing.T) {
 	}, nil)
 	hold, _ := r.admit(context.Background(), "traces", "grpc", 0)
 	client := ptraceotlp.NewGRPCClient(grpcConn(t, r))
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second) // the tap refuses only streams with a deadline
+	defer cancel()
 
-	_, err := client.Export(t.Context(), ptraceotlp.NewExportRequestFromTraces(testTraces(10)))
+	_, err := client.Export(ctx, ptraceotlp.NewExportRequestFromTraces(testTraces(10)))
 	st := status.Convert(err)
 	require.Equal(t, codes.ResourceExhausted, st.Code(), st.Message())
 	assert.Equal(t, r.overRequests.Message, st.Message())
@@ -80,7 +83,9 @@ func TestGRPCTapRefusesOnlyWhatTheGateWould(t *testing.T) {
 	defer hold()
 	exp := ptraceotlp.NewGRPCClient(grpcConn(t, r))
 	send := func(tenant string) error {
-		ctx := metadata.AppendToOutgoingContext(t.Context(), "X-Scope-OrgID", tenant)
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second) // the tap refuses only streams with a deadline
+		defer cancel()
+		ctx = metadata.AppendToOutgoingContext(ctx, "X-Scope-OrgID", tenant)
 		_, err := exp.Export(ctx, ptraceotlp.NewExportRequestFromTraces(testTraces(1)))
 		return err
 	}
@@ -132,37 +137,88 @@ func contextWithClientMetadata(md metadata.MD) context.Context {
 	return client.NewContext(context.Background(), client.Info{Metadata: client.NewMetadata(copied)})
 }
 
-// TestGRPCTapHoldsBoundedContexts: grpc-go keeps the context of a stream its tap refused
+// TestGRPCTapHoldsBoundedStreams: grpc-go keeps the context of a stream its tap refused
 // until the client's deadline, so the tap refuses only while fewer than tapHeldLimit such
-// contexts live, then leaves refusals to the handler, and takes them up again as they end.
-func TestGRPCTapHoldsBoundedContexts(t *testing.T) {
+// streams are held, then leaves refusals to the handler, and takes them up again as their
+// deadlines pass. Streams without a deadline, or with one over the horizon, are the
+// handler's.
+func TestGRPCTapHoldsBoundedStreams(t *testing.T) {
 	defer func(limit int64) { tapHeldLimit = limit }(tapHeldLimit)
 	tapHeldLimit = 2
-	tt := componenttest.NewTelemetry()
-	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
-	r := startReceiverSet(t, metadatatest.NewSettings(tt), &sink{}, func(c *Config) {
-		c.Admission.MaxInflightRequests = 1
-	}, nil)
+	synctest.Test(t, func(t *testing.T) {
+		r, _ := handlerOnly(t, &sink{}, func(c *Config) {
+			c.Protocols.GRPC.GetOrInsertDefault()
+			c.Admission.MaxInflightRequests = 1
+		})
+		hold, _ := r.admit(context.Background(), "traces", "grpc", 0)
+		defer hold()
+		refuse := r.grpcTap()
+		info := &tap.Info{FullMethodName: "/" + tracesService.ServiceName + "/Export"}
+		atTap := func(ctx context.Context) bool {
+			_, err := refuse(ctx, info)
+			return err != nil
+		}
+		within := func(d time.Duration) context.Context {
+			ctx, cancel := context.WithTimeout(context.Background(), d)
+			t.Cleanup(cancel)
+			return ctx
+		}
+		require.True(t, atTap(within(5*time.Second)))
+		require.True(t, atTap(within(10*time.Second)))
+		require.False(t, atTap(within(5*time.Second)), "past the limit the handler refuses")
+		time.Sleep(5 * time.Second) // the first refused stream's deadline passes
+		assert.Equal(t, int64(1), r.tapHeld.count(time.Now()))
+		require.True(t, atTap(within(5*time.Second)), "refused at the tap again")
+
+		time.Sleep(10 * time.Second)
+		assert.Zero(t, r.tapHeld.count(time.Now()))
+		assert.False(t, atTap(context.Background()), "no deadline: held until the connection closes")
+		assert.False(t, atTap(within(heldHorizon*time.Second)), "a deadline past the horizon")
+		assert.Zero(t, r.tapHeld.count(time.Now()))
+	})
+}
+
+// TestGRPCTapRefusesOnlyClientsWithADeadline: a real client with a deadline is refused at
+// the tap (and its stream counted as held), one without is refused by the handler; both
+// get the same answer.
+func TestGRPCTapRefusesOnlyClientsWithADeadline(t *testing.T) {
+	r := startReceiver(t, &sink{}, func(c *Config) { c.Admission.MaxInflightRequests = 1 })
 	hold, _ := r.admit(context.Background(), "traces", "grpc", 0)
 	defer hold()
-	refuse := r.grpcTap()
-	info := &tap.Info{FullMethodName: "/" + tracesService.ServiceName + "/Export"}
-	var cancels []context.CancelFunc
-	atTap := func() bool {
-		ctx, cancel := context.WithCancel(context.Background())
-		cancels = append(cancels, cancel)
-		_, err := refuse(ctx, info)
-		return err != nil
+	client := ptraceotlp.NewGRPCClient(grpcConn(t, r))
+	send := func(ctx context.Context) *status.Status {
+		_, err := client.Export(ctx, ptraceotlp.NewExportRequestFromTraces(testTraces(1)))
+		return status.Convert(err)
 	}
-	defer func() {
-		for _, c := range cancels {
-			c()
-		}
-	}()
-	require.True(t, atTap())
-	require.True(t, atTap())
-	require.False(t, atTap(), "past the limit the handler refuses")
-	cancels[0]() // a refused stream's deadline passes
-	require.Eventually(t, func() bool { return r.tapHeld.Load() == 1 }, time.Minute, time.Millisecond)
-	require.True(t, atTap(), "refused at the tap again")
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	atTap := send(ctx)
+	assert.Equal(t, int64(1), r.tapHeld.count(time.Now()), "held at the tap")
+	inHandler := send(t.Context())
+	assert.Equal(t, int64(1), r.tapHeld.count(time.Now()), "the handler holds nothing")
+	assert.Equal(t, atTap.Proto(), inHandler.Proto())
+	assert.Equal(t, codes.ResourceExhausted, atTap.Code())
+}
+
+func TestHeldStreamsAreLetGoAtTheirDeadline(t *testing.T) {
+	var h heldStreams
+	t0 := time.Now()
+	assert.Zero(t, h.count(t0))
+	require.True(t, h.hold(t0, t0.Add(5*time.Second), 3))
+	require.True(t, h.hold(t0, t0.Add(30*time.Second), 3))
+	assert.Equal(t, int64(2), h.count(t0.Add(4999*time.Millisecond)))
+	assert.Equal(t, int64(1), h.count(t0.Add(5*time.Second)))
+	assert.False(t, h.hold(t0, t0.Add(heldHorizon*time.Second), 3), "past the horizon")
+	assert.True(t, h.hold(t0, t0.Add(-time.Second), 3), "already past")
+	assert.Equal(t, int64(1), h.count(t0.Add(5*time.Second)), "not counted")
+
+	t1 := t0.Add(6 * time.Second)
+	require.True(t, h.hold(t1, t1.Add(100*time.Millisecond), 3))
+	require.True(t, h.hold(t1, t1.Add(63*time.Second), 3))
+	assert.False(t, h.hold(t1, t1.Add(time.Second), 3), "at the limit")
+	assert.Equal(t, int64(2), h.count(t1.Add(time.Second)))
+	assert.Equal(t, int64(1), h.count(t1.Add(25*time.Second)))
+	assert.Zero(t, h.count(t0.Add(time.Hour)), "a long quiet spell lets go of all")
+	require.True(t, h.hold(t0.Add(time.Hour), t0.Add(time.Hour+time.Second), 3))
+	assert.Equal(t, int64(1), h.count(t0.Add(time.Hour)))
 }

@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"sync"
-	"sync/atomic"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
@@ -33,8 +32,8 @@ type otlpReceiver struct {
 	metrics   *metricsSignal
 	traces    *tracesSignal
 	refusals  *refusalLog
-	// tapHeld counts streams refused at the tap whose context is still alive (grpctap.go).
-	tapHeld atomic.Int64
+	// tapHeld counts the streams refused at the tap that grpc-go still holds (grpctap.go).
+	tapHeld heldStreams
 	attrs   attrSets
 	// overRequests and overBytes are the prebuilt answers to the common refusals.
 	overRequests, overBytes, overWaiting backpressure.Response
