@@ -25,6 +25,7 @@ func bench(ctx context.Context, args []string) error {
 	scale := fs.Float64("scale", 1, "multiplies load durations (the 20 s stall is fixed)")
 	only := fs.String("scenarios", "", "comma-separated scenario names (default: all)")
 	onlyPipelines := fs.String("pipelines", "", "comma-separated pipelines among sluice, sluice-wal, upstream (default: all)")
+	collectorEnv := fs.String("collector-env", "", "comma-separated KEY=value added to every collector's environment, e.g. GOGC=400,GOMEMLIMIT=256MiB")
 	_ = fs.Parse(args)
 
 	if err := os.MkdirAll(*out, 0o755); err != nil {
@@ -77,6 +78,10 @@ func bench(ctx context.Context, args []string) error {
 
 	env := &loadbench.Env{SluiceBin: *sluiceBin, UpstreamBin: *upstreamBin, CH: ch, Conn: conn,
 		OutDir: *out, Scale: *scale, Lanes: loadbench.SupportsLanes(*sluiceBin), Log: logf}
+	if *collectorEnv != "" {
+		env.CollectorEnv = strings.Split(*collectorEnv, ",")
+		logf("collectors run with %v", env.CollectorEnv)
+	}
 	logf("ClickHouse at %s; lanes keys supported by otelcol-sluice: %v", ch.Endpoint(), env.Lanes)
 
 	want := map[string]bool{}

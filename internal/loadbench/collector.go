@@ -28,9 +28,10 @@ type Collector struct {
 	waitErr     error
 }
 
-// StartCollector writes config into dir and starts bin with it. Output goes to
-// dir/<name>.log as well as to Output().
-func StartCollector(bin, name, dir, config string, metricsPort int) (*Collector, error) {
+// StartCollector writes config into dir and starts bin with it, in this process's
+// environment plus env ("KEY=value", e.g. GOGC). Output goes to dir/<name>.log as well as
+// to Output().
+func StartCollector(bin, name, dir, config string, metricsPort int, env ...string) (*Collector, error) {
 	path := filepath.Join(dir, name+".yaml")
 	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
 		return nil, err
@@ -41,6 +42,9 @@ func StartCollector(bin, name, dir, config string, metricsPort int) (*Collector,
 	}
 	out := &lockedBuffer{}
 	cmd := exec.Command(bin, "--config", path)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	w := io.MultiWriter(out, logf)
 	cmd.Stdout, cmd.Stderr = w, w
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

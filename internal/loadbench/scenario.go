@@ -33,7 +33,10 @@ type Env struct {
 	Scale float64
 	// Lanes: the sluice binary accepts the exporter's lanes keys.
 	Lanes bool
-	Log   func(format string, args ...any)
+	// CollectorEnv is added to the environment of every collector the scenarios start
+	// (GOGC, GOMEMLIMIT), not to the load generator's.
+	CollectorEnv []string
+	Log          func(format string, args ...any)
 }
 
 func (e *Env) dur(d time.Duration) time.Duration {
@@ -219,7 +222,7 @@ func (e *Env) newRun(scenario, pipeline string, iter int, signal loadgen.Signal,
 	} else {
 		cfg, bin = UpstreamConfig(g), e.UpstreamBin
 	}
-	r.gw, err = StartCollector(bin, "gateway", r.dir, cfg, ports.Metrics)
+	r.gw, err = StartCollector(bin, "gateway", r.dir, cfg, ports.Metrics, e.CollectorEnv...)
 	if err != nil {
 		return nil, err
 	}
@@ -532,7 +535,7 @@ func chain(ctx context.Context, e *Env, pipeline string, iter int) (*Iteration, 
 	if err != nil {
 		return nil, err
 	}
-	r.agent, err = StartCollector(e.SluiceBin, "agent", r.dir, AgentConfig(aPorts, r.gwPorts.GRPCAddr(), 1000, 10), aPorts.Metrics)
+	r.agent, err = StartCollector(e.SluiceBin, "agent", r.dir, AgentConfig(aPorts, r.gwPorts.GRPCAddr(), 1000, 10), aPorts.Metrics, e.CollectorEnv...)
 	if err != nil {
 		return nil, err
 	}
