@@ -95,14 +95,22 @@ var walMetrics = []string{
 
 func sendSpans(t *testing.T, addr string, n int) {
 	t.Helper()
+	sendServiceSpans(t, addr, "e2e", n)
+}
+
+// sendServiceSpans sends n spans of service over gRPC with the OpenTelemetry Go SDK's
+// exporter, configured by opts (compression, for one), and fails if any was refused.
+func sendServiceSpans(t *testing.T, addr, service string, n int, opts ...otlptracegrpc.Option) {
+	t.Helper()
 	ctx := context.Background()
-	exp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(addr), otlptracegrpc.WithInsecure())
+	opts = append([]otlptracegrpc.Option{otlptracegrpc.WithEndpoint(addr), otlptracegrpc.WithInsecure()}, opts...)
+	exp, err := otlptracegrpc.New(ctx, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithBatcher(exp, sdktrace.WithMaxExportBatchSize(100)),
-		sdktrace.WithResource(serviceResource("e2e")),
+		sdktrace.WithResource(serviceResource(service)),
 	)
 	tracer := tp.Tracer("distribution-test")
 	for i := range n {
