@@ -41,7 +41,7 @@ func (r *otlpReceiver) recordWait(ctx context.Context, sig, transport string, st
 	if err != nil && !errors.Is(err, admission.ErrGaveUp) {
 		return
 	}
-	r.telemetry.SluiceReceiverAdmissionWaitDuration.Record(ctx, time.Since(start).Seconds(), r.attrs.route[routeKey{sig, transport}])
+	r.telemetry.SluiceReceiverAdmissionWaitDuration.Record(ctx, time.Since(start).Seconds(), r.attrs.route[routeKey{sig, transport}]...)
 }
 
 // refusal words the gate's answer for the client, naming the setting that refused it.

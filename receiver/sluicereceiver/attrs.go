@@ -28,28 +28,30 @@ type requestKey struct {
 
 type routeKey struct{ signal, transport string }
 
+// attrSets holds each combination as the options slice the instruments take, passed with
+// opts...: a single option passed alone would make a new variadic slice at every call.
 type attrSets struct {
-	requests map[requestKey]metric.MeasurementOption // outcome, reason, signal, transport
-	duration map[requestKey]metric.MeasurementOption // outcome, signal, transport (reason "")
-	route    map[routeKey]metric.MeasurementOption   // signal, transport
+	requests map[requestKey][]metric.AddOption    // outcome, reason, signal, transport
+	duration map[requestKey][]metric.RecordOption // outcome, signal, transport (reason "")
+	route    map[routeKey][]metric.RecordOption   // signal, transport
 }
 
 func newAttrSets() attrSets {
 	a := attrSets{
-		requests: make(map[requestKey]metric.MeasurementOption),
-		duration: make(map[requestKey]metric.MeasurementOption),
-		route:    make(map[routeKey]metric.MeasurementOption),
+		requests: make(map[requestKey][]metric.AddOption),
+		duration: make(map[requestKey][]metric.RecordOption),
+		route:    make(map[routeKey][]metric.RecordOption),
 	}
 	for _, s := range signals {
 		for _, t := range transports {
 			sig, tr := attribute.String("signal", s), attribute.String("transport", t)
-			a.route[routeKey{s, t}] = metric.WithAttributeSet(attribute.NewSet(sig, tr))
+			a.route[routeKey{s, t}] = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(sig, tr))}
 			for _, o := range outcomes {
 				out := attribute.String("outcome", o)
-				a.duration[requestKey{o, s, t, ""}] = metric.WithAttributeSet(attribute.NewSet(out, sig, tr))
+				a.duration[requestKey{o, s, t, ""}] = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(out, sig, tr))}
 				for _, r := range reasons {
-					a.requests[requestKey{o, s, t, r}] = metric.WithAttributeSet(
-						attribute.NewSet(out, attribute.String("reason", string(r)), sig, tr))
+					a.requests[requestKey{o, s, t, r}] = []metric.AddOption{metric.WithAttributeSet(
+						attribute.NewSet(out, attribute.String("reason", string(r)), sig, tr))}
 				}
 			}
 		}

@@ -27,7 +27,7 @@ var tapHeldLimit int64 = 16384
 // unreadRefuser is what a signal implements to count a gRPC request refused before gRPC
 // read its message.
 type unreadRefuser interface {
-	countUnreadGRPC(ctx context.Context, start time.Time, out backpressure.Response)
+	countUnreadGRPC(ctx context.Context, start time.Time, out backpressure.Response) error
 }
 
 // grpcTap refuses an Export as its headers arrive, before gRPC reads the message, when the
@@ -72,8 +72,7 @@ func (r *otlpReceiver) grpcTap() tap.ServerInHandle {
 		if !refused || !r.tapHeld.hold(start, deadline, tapHeldLimit) {
 			return ctx, nil
 		}
-		sig.countUnreadGRPC(ctx, start, out)
-		return ctx, out.GRPC.Err()
+		return ctx, sig.countUnreadGRPC(ctx, start, out)
 	}
 }
 
@@ -121,11 +120,12 @@ func (s *signal[Req, Resp]) refuseEarlyGRPC(ctx context.Context) error {
 	if !refused {
 		return nil
 	}
-	s.countUnreadGRPC(ctx, start, out)
-	return out.GRPC.Err()
+	return s.countUnreadGRPC(ctx, start, out)
 }
 
-func (s *signal[Req, Resp]) countUnreadGRPC(ctx context.Context, start time.Time, out backpressure.Response) {
-	s.refuseOp(ctx, s.r.obsGRPC, protoEncoding.format, 0, out)
+// countUnreadGRPC counts a refusal made before the message was read and returns its error.
+func (s *signal[Req, Resp]) countUnreadGRPC(ctx context.Context, start time.Time, out backpressure.Response) error {
+	err := s.refuseOp(ctx, s.r.obsGRPC, protoEncoding.format, 0, out)
 	s.r.finish(ctx, s.name, "grpc", start, out)
+	return err
 }

@@ -19,8 +19,8 @@ func (r *otlpReceiver) finish(ctx context.Context, sig, transport string, start 
 	if out.IsError() {
 		outcome = "refused"
 	}
-	r.telemetry.SluiceReceiverRequests.Add(ctx, 1, r.attrs.requests[requestKey{outcome, sig, transport, out.Reason}])
-	r.telemetry.SluiceReceiverRequestDuration.Record(ctx, time.Since(start).Seconds(), r.attrs.duration[requestKey{outcome, sig, transport, ""}])
+	r.telemetry.SluiceReceiverRequests.Add(ctx, 1, r.attrs.requests[requestKey{outcome, sig, transport, out.Reason}]...)
+	r.telemetry.SluiceReceiverRequestDuration.Record(ctx, time.Since(start).Seconds(), r.attrs.duration[requestKey{outcome, sig, transport, ""}]...)
 	if !out.IsError() {
 		return
 	}

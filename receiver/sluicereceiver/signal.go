@@ -68,8 +68,11 @@ func (s *signal[Req, Resp]) process(ctx context.Context, obs *receiverhelper.Obs
 }
 
 // refuseOp records items refused before reaching the pipeline in the standard obsreport
-// metrics, so receiver_refused_* counts them like the core receiver would.
-func (s *signal[Req, Resp]) refuseOp(ctx context.Context, obs *receiverhelper.ObsReport, format string, items int, out backpressure.Response) {
+// metrics, so receiver_refused_* counts them like the core receiver would. It returns the
+// refusal's gRPC error (each Err makes a new one).
+func (s *signal[Req, Resp]) refuseOp(ctx context.Context, obs *receiverhelper.ObsReport, format string, items int, out backpressure.Response) error {
+	err := out.GRPC.Err()
 	opCtx := s.startOp(obs, ctx)
-	s.endOp(obs, opCtx, format, items, out.GRPC.Err())
+	s.endOp(obs, opCtx, format, items, err)
+	return err
 }
