@@ -66,7 +66,7 @@ BENCH_OUT    ?= _build/bench
 # e.g. BENCH_FLAGS='-scale 0.5 -iterations 2 -scenarios steady_traces,stall'; -upstream '' runs sluice only
 BENCH_FLAGS  ?=
 
-.PHONY: load-test bench bench-upstream
+.PHONY: load-test bench bench-upstream bench-pprof
 
 ## load-test: overload, outage and chain correctness against the built distribution (small scale)
 load-test: fetch $(DIST_BIN)
@@ -80,6 +80,15 @@ bench-upstream: $(UPSTREAM_BIN)
 $(UPSTREAM_BIN): bench/upstream/builder-config.yaml
 	@mkdir -p $(UPSTREAM_DIR)
 	$(GO) tool builder --config bench/upstream/builder-config.yaml
+	@touch $@
+
+## bench-pprof: the profiling build, otelcol-sluice plus contrib's pprof extension (bench/README.md, "Profiling")
+PPROF_DIR := _build/otelcol-sluice-pprof
+bench-pprof: $(PPROF_DIR)/otelcol-sluice-pprof
+
+$(PPROF_DIR)/otelcol-sluice-pprof: bench/profiling/builder-config.yaml $(GO_SOURCES)
+	@mkdir -p $(PPROF_DIR)
+	$(GO) tool builder --config bench/profiling/builder-config.yaml
 	@touch $@
 
 ## bench: every scenario against otelcol-sluice and the upstream pipeline; results in $(BENCH_OUT)
