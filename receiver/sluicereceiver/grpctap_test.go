@@ -64,57 +64,76 @@ func TestGRPCRefusalBeforeTheMessageKeepsRetryInfoAndIsCounted(t *testing.T) {
 	require.NoError(t, err, "admitted once the slot is free")
 }
 
-// TestGRPCTapRefusesOnlyWhatTheGateWould: the tap reads the tenant from the headers as the
-// handler reads it from client metadata, so a tenant over its share is refused before its
-// message is read, naming its share, while another tenant is admitted.
+// TestGRPCTapRefusesOnlyWhatTheGateWould: the tap, and the handler's early refusal for a
+// client without a deadline, read the tenant from the headers as the handler reads it from
+// client metadata, so a tenant over its share is refused before its message is read,
+// naming its share, while another tenant is admitted.
 func TestGRPCTapRefusesOnlyWhatTheGateWould(t *testing.T) {
-	tt := componenttest.NewTelemetry()
-	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
-	r := startReceiverSet(t, metadatatest.NewSettings(tt), &sink{}, func(c *Config) {
-		c.Protocols.GRPC.Get().IncludeMetadata = true
-		c.Admission.MaxInflightRequests = 2
-		c.Admission.Tenant = TenantConfig{MetadataKey: "X-Scope-OrgID", MaxShare: 0.5, MaxTenants: 10}
-	}, nil)
-	greedyCtx := client.NewContext(context.Background(), client.Info{
-		Metadata: client.NewMetadata(map[string][]string{"x-scope-orgid": {"greedy"}}),
-	})
-	hold, out := r.admit(greedyCtx, "traces", "grpc", 0)
-	require.False(t, out.IsError())
-	defer hold()
-	exp := ptraceotlp.NewGRPCClient(grpcConn(t, r))
-	send := func(tenant string) error {
-		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second) // the tap refuses only streams with a deadline
-		defer cancel()
-		ctx = metadata.AppendToOutgoingContext(ctx, "X-Scope-OrgID", tenant)
-		_, err := exp.Export(ctx, ptraceotlp.NewExportRequestFromTraces(testTraces(1)))
-		return err
-	}
+	for name, deadline := range map[string]bool{"at the tap": true, "in the handler": false} {
+		t.Run(name, func(t *testing.T) {
+			tt := componenttest.NewTelemetry()
+			t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
+			r := startReceiverSet(t, metadatatest.NewSettings(tt), &sink{}, func(c *Config) {
+				c.Protocols.GRPC.Get().IncludeMetadata = true
+				c.Admission.MaxInflightRequests = 2
+				c.Admission.Tenant = TenantConfig{MetadataKey: "X-Scope-OrgID", MaxShare: 0.5, MaxTenants: 10}
+			}, nil)
+			greedyCtx := client.NewContext(context.Background(), client.Info{
+				Metadata: client.NewMetadata(map[string][]string{"x-scope-orgid": {"greedy"}}),
+			})
+			hold, out := r.admit(greedyCtx, "traces", "grpc", 0)
+			require.False(t, out.IsError())
+			defer hold()
+			exp := ptraceotlp.NewGRPCClient(grpcConn(t, r))
+			send := func(tenant string) error {
+				ctx := t.Context()
+				if deadline { // the tap refuses only streams with a deadline
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithTimeout(ctx, 30*time.Second)
+					defer cancel()
+				}
+				ctx = metadata.AppendToOutgoingContext(ctx, "X-Scope-OrgID", tenant)
+				_, err := exp.Export(ctx, ptraceotlp.NewExportRequestFromTraces(testTraces(1)))
+				return err
+			}
 
-	st := status.Convert(send("greedy"))
-	require.Equal(t, codes.ResourceExhausted, st.Code())
-	assert.Contains(t, st.Message(), `tenant "greedy" is over its share`)
-	_, ok := backpressure.RetryDelay(st)
-	assert.True(t, ok, "RetryInfo on the wire")
-	refused, err := tt.GetMetric("otelcol_receiver_refused_spans")
-	require.NoError(t, err)
-	assert.Zero(t, refused.Data.(metricdata.Sum[int64]).DataPoints[0].Value, "refused at the tap, before the span was read")
-	require.NoError(t, send("quiet"))
+			st := status.Convert(send("greedy"))
+			require.Equal(t, codes.ResourceExhausted, st.Code())
+			assert.Contains(t, st.Message(), `tenant "greedy" is over its share`)
+			_, ok := backpressure.RetryDelay(st)
+			assert.True(t, ok, "RetryInfo on the wire")
+			refused, err := tt.GetMetric("otelcol_receiver_refused_spans")
+			require.NoError(t, err)
+			assert.Zero(t, refused.Data.(metricdata.Sum[int64]).DataPoints[0].Value, "refused before the span was read")
+			held := map[bool]int64{true: 1, false: 0}[deadline]
+			assert.Equal(t, held, r.tapHeld.count(time.Now()))
+			require.NoError(t, send("quiet"))
+		})
+	}
 }
 
 // TestGRPCTapStandsAsideForAuthAndMiddlewares: an authenticator or middlewares run before
-// admission, so with either configured the tap is not installed and refusals happen after
-// them, in the handler.
+// admission, so with either configured the tap is not installed, the handler does not
+// refuse early, and refusals happen after them.
 func TestGRPCTapStandsAsideForAuthAndMiddlewares(t *testing.T) {
-	r, _ := handlerOnly(t, &sink{}, func(c *Config) { c.Protocols.GRPC.GetOrInsertDefault() })
+	r, _ := handlerOnly(t, &sink{}, func(c *Config) {
+		c.Protocols.GRPC.GetOrInsertDefault()
+		c.Admission.MaxInflightRequests = 1
+	})
+	hold, _ := r.admit(context.Background(), "traces", "grpc", 0)
+	defer hold()
 	grpcCfg := r.cfg.Protocols.GRPC.Get()
 	require.NotNil(t, r.grpcTap())
+	require.Error(t, r.traces.refuseEarlyGRPC(context.Background()))
 
 	grpcCfg.Auth = configoptional.Some(configauth.Config{})
 	assert.Nil(t, r.grpcTap(), "with auth")
+	assert.NoError(t, r.traces.refuseEarlyGRPC(context.Background()), "with auth")
 
 	grpcCfg.Auth = configoptional.None[configauth.Config]()
 	grpcCfg.Middlewares = []configmiddleware.Config{{}}
 	assert.Nil(t, r.grpcTap(), "with middlewares")
+	assert.NoError(t, r.traces.refuseEarlyGRPC(context.Background()), "with middlewares")
 }
 
 func TestTenantOfHeadersMatchesClientMetadata(t *testing.T) {
