@@ -36,8 +36,10 @@ type unreadRefuser interface {
 // with its RetryInfo, counted the same way, except that no items are counted: none were
 // read. It runs on the connection's reading goroutine, under grpc-go's transport lock, so
 // it only peeks at the gate and records the refusal (whose log is rate-limited) and never
-// waits. It returns nil when the server's interceptors must see every request first: an
-// authenticator or middlewares run before admission, so they cannot be bypassed.
+// waits. Only streams with a deadline are refused there, as many as grpc-go may hold
+// (tapHeldLimit); the handler refuses the others (refuseEarlyGRPC). It returns nil when the
+// server's interceptors must see every request first: an authenticator or middlewares run
+// before admission, so they cannot be bypassed.
 func (r *otlpReceiver) grpcTap() tap.ServerInHandle {
 	if !r.grpcRefusesUnread() {
 		return nil
@@ -101,10 +103,10 @@ func (r *otlpReceiver) tenantOf(header metadata.MD) string {
 }
 
 // refuseEarlyGRPC takes the tap's decision again in the handler, for the requests the tap
-// let through: because it held as many refused streams as it may, or because the gate
-// filled up since their headers arrived. The refusal is the tap's, counted the same way
-// (no items: the message is not looked at); the status gRPC writes ends the stream, and
-// cancels its context, as for any answer.
+// let through: those it could not hold (no deadline, one too far, or tapHeldLimit held
+// already), and those that found the gate full only after their headers arrived. The
+// refusal is the tap's, counted the same way (no items: the message is not looked at); the
+// status gRPC writes ends the stream, and cancels its context, as for any answer.
 func (s *signal[Req, Resp]) refuseEarlyGRPC(ctx context.Context) error {
 	r := s.r
 	if !r.grpcRefusesUnread() {
