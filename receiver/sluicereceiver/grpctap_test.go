@@ -226,10 +226,11 @@ func TestHeldStreamsAreLetGoAtTheirDeadline(t *testing.T) {
 	require.True(t, h.hold(t0, t0.Add(5*time.Second), 3))
 	require.True(t, h.hold(t0, t0.Add(30*time.Second), 3))
 	assert.Equal(t, int64(2), h.count(t0.Add(4999*time.Millisecond)))
-	assert.Equal(t, int64(1), h.count(t0.Add(5*time.Second)))
-	assert.False(t, h.hold(t0, t0.Add(heldHorizon*time.Second), 3), "past the horizon")
-	assert.True(t, h.hold(t0, t0.Add(-time.Second), 3), "already past")
-	assert.Equal(t, int64(1), h.count(t0.Add(5*time.Second)), "not counted")
+	t5 := t0.Add(5 * time.Second)
+	assert.Equal(t, int64(1), h.count(t5))
+	assert.False(t, h.hold(t5, t5.Add(heldHorizon*time.Second), 3), "past the horizon")
+	assert.True(t, h.hold(t5, t5.Add(-time.Second), 3), "already past")
+	assert.Equal(t, int64(1), h.count(t5), "not counted")
 
 	t1 := t0.Add(6 * time.Second)
 	require.True(t, h.hold(t1, t1.Add(100*time.Millisecond), 3))
@@ -240,4 +241,22 @@ func TestHeldStreamsAreLetGoAtTheirDeadline(t *testing.T) {
 	assert.Zero(t, h.count(t0.Add(time.Hour)), "a long quiet spell lets go of all")
 	require.True(t, h.hold(t0.Add(time.Hour), t0.Add(time.Hour+time.Second), 3))
 	assert.Equal(t, int64(1), h.count(t0.Add(time.Hour)))
+}
+
+// TestHeldStreamsTakeAnEarlierNowAsTheLatest: the tap reads the clock before it takes the
+// ledger's lock, so a connection's hold can arrive with a now older than one already swept
+// (even older than the first hold's). It is counted against the latest second seen: a
+// stream whose deadline falls in a second already swept has been let go, and must not sit
+// in a swept slot, where a later second's streams would write over it and leave total
+// counting it for good (or, before base, index the slots with a negative second).
+func TestHeldStreamsTakeAnEarlierNowAsTheLatest(t *testing.T) {
+	var h heldStreams
+	t0 := time.Now()
+	require.True(t, h.hold(t0, t0.Add(60*time.Second), 100))
+	require.NotPanics(t, func() { h.hold(t0.Add(-2500*time.Millisecond), t0.Add(-1500*time.Millisecond), 100) })
+	assert.Equal(t, int64(1), h.count(t0.Add(13*time.Second)))
+	assert.True(t, h.hold(t0.Add(12900*time.Millisecond), t0.Add(12950*time.Millisecond), 100), "a deadline in a swept second")
+	assert.Equal(t, int64(1), h.count(t0.Add(14*time.Second)), "let go already")
+	require.True(t, h.hold(t0.Add(14*time.Second), t0.Add(76500*time.Millisecond), 100)) // the same slot as second 13
+	assert.Zero(t, h.count(t0.Add(time.Hour)), "every deadline has passed")
 }

@@ -70,7 +70,11 @@ func (h *heldStreams) count(now time.Time) int64 {
 }
 
 // sweepLocked lets go of the streams whose deadline passed by now, and returns now's
-// second. Every slot of a second after swept and up to now is visited once.
+// second. Every slot of a second after swept and up to now is visited once. A now older
+// than swept (the tap reads the clock before it takes the lock, so another connection's
+// later now may have been swept first; or older than base itself) counts as swept's
+// second: a stream due in a second already swept has been let go, and is not put in that
+// second's slot, which is not visited again until a later second's streams replace it.
 func (h *heldStreams) sweepLocked(now time.Time) int64 {
 	sec := int64(now.Sub(h.base) / time.Second)
 	for s := max(h.swept+1, sec-heldHorizon+1); s <= sec; s++ {
@@ -80,5 +84,5 @@ func (h *heldStreams) sweepLocked(now time.Time) int64 {
 		}
 	}
 	h.swept = max(h.swept, sec)
-	return sec
+	return h.swept
 }
