@@ -66,7 +66,7 @@ func BenchmarkGRPCServerCPU(b *testing.B) {
 
 type bareRefuser struct{ err error }
 
-func (bareRefuser) refuseEarlyGRPC(context.Context) error { return nil }
+func (bareRefuser) refuseEarlyGRPC(context.Context, func(any) error) error { return nil }
 
 func (s bareRefuser) exportGRPC(context.Context, *receivedMessage) (any, error) { return nil, s.err }
 

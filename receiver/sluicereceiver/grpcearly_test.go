@@ -77,7 +77,10 @@ type earlyRefuser struct {
 	exported atomic.Int64
 }
 
-func (e *earlyRefuser) refuseEarlyGRPC(ctx context.Context) error {
+func (e *earlyRefuser) refuseEarlyGRPC(ctx context.Context, dec func(any) error) error {
+	if err := discard(dec); err != nil {
+		return err
+	}
 	e.ctxs <- ctx
 	return status.Error(codes.ResourceExhausted, "refused early")
 }
@@ -116,4 +119,36 @@ func TestGRPCAnEarlyRefusalEndsItsStream(t *testing.T) {
 		t.Fatal("the refused stream's context outlived its answer by a minute")
 	}
 	assert.Zero(t, refuser.exported.Load())
+}
+
+// TestGRPCEarlyRefusalOfAMessageGRPCCannotReadIsNotCounted: the handler's early refusal
+// still has gRPC read the message; when that fails (here, over max_recv_msg_size_mib) gRPC
+// has answered with its own status, without RetryInfo, so the refusal the client never got
+// is not counted, as the handler counts nothing for a message gRPC failed to read.
+func TestGRPCEarlyRefusalOfAMessageGRPCCannotReadIsNotCounted(t *testing.T) {
+	tt := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
+	r := startReceiverSet(t, metadatatest.NewSettings(tt), &sink{}, func(c *Config) {
+		c.Admission.MaxInflightRequests = 1
+		c.Protocols.GRPC.Get().MaxRecvMsgSizeMiB = 1
+	}, nil)
+	hold, _ := r.admit(context.Background(), "traces", "grpc", 0)
+	defer hold()
+	cc := grpcConn(t, r)
+
+	// Without a deadline, so the handler refuses, not the tap.
+	st := status.Convert(exportRaw(t.Context(), cc, "traces", make([]byte, 2<<20)))
+	require.Equal(t, codes.ResourceExhausted, st.Code(), st.Message())
+	require.NotEqual(t, r.overRequests.Message, st.Message(), "gRPC's answer")
+	_, ok := backpressure.RetryDelay(st)
+	assert.False(t, ok)
+
+	body, _ := ptraceotlp.NewExportRequestFromTraces(testTraces(1)).MarshalProto()
+	st = status.Convert(exportRaw(t.Context(), cc, "traces", body))
+	require.Equal(t, r.overRequests.Message, st.Message())
+	metadatatest.AssertEqualSluiceReceiverRequests(t, tt, []metricdata.DataPoint[int64]{{
+		Value: 1, Attributes: attribute.NewSet(
+			attribute.String("outcome", "refused"), attribute.String("reason", "overloaded"),
+			attribute.String("signal", "traces"), attribute.String("transport", "grpc")),
+	}}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 }

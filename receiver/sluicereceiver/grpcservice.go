@@ -16,9 +16,9 @@ var (
 
 // rawExporter is what a signal implements to serve its service's Export method.
 type rawExporter interface {
-	// refuseEarlyGRPC is the refusal owed to a request before its message is looked at, or
-	// nil.
-	refuseEarlyGRPC(ctx context.Context) error
+	// refuseEarlyGRPC answers a request owed a refusal before its message is looked at
+	// (dec only reads it, to free it), or returns nil.
+	refuseEarlyGRPC(ctx context.Context, dec func(any) error) error
 	exportGRPC(ctx context.Context, req *receivedMessage) (any, error)
 }
 
@@ -44,8 +44,7 @@ func otlpService(name, file string) *grpc.ServiceDesc {
 func exportHandler(fullMethod string) grpc.MethodHandler {
 	return func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
 		exp := srv.(rawExporter)
-		if err := exp.refuseEarlyGRPC(ctx); err != nil {
-			discard(dec)
+		if err := exp.refuseEarlyGRPC(ctx, dec); err != nil {
 			return nil, err
 		}
 		req := &receivedMessage{}
@@ -64,11 +63,14 @@ func exportHandler(fullMethod string) grpc.MethodHandler {
 	}
 }
 
-// discard reads a refused request's message and frees it; a failure to read does not
-// change the answer.
-func discard(dec func(any) error) {
+// discard reads a refused request's message and frees it. When reading fails, gRPC has
+// already answered with that failure (corrupt compression, over max_recv_msg_size_mib,
+// the client gone), and its error is returned.
+func discard(dec func(any) error) error {
 	req := &receivedMessage{}
-	if dec(req) == nil {
-		req.free()
+	if err := dec(req); err != nil {
+		return err
 	}
+	req.free()
+	return nil
 }

@@ -106,8 +106,10 @@ func (r *otlpReceiver) tenantOf(header metadata.MD) string {
 // let through: those it could not hold (no deadline, one too far, or tapHeldLimit held
 // already), and those that found the gate full only after their headers arrived. The
 // refusal is the tap's, counted the same way (no items: the message is not looked at); the
-// status gRPC writes ends the stream, and cancels its context, as for any answer.
-func (s *signal[Req, Resp]) refuseEarlyGRPC(ctx context.Context) error {
+// status gRPC writes ends the stream, and cancels its context, as for any answer. The
+// message is still read with dec and freed (see exportHandler); if gRPC fails to read it,
+// gRPC's own answer is the client's, and the refusal is neither sent nor counted.
+func (s *signal[Req, Resp]) refuseEarlyGRPC(ctx context.Context, dec func(any) error) error {
 	r := s.r
 	if !r.grpcRefusesUnread() {
 		return nil
@@ -121,6 +123,9 @@ func (s *signal[Req, Resp]) refuseEarlyGRPC(ctx context.Context) error {
 	out, refused := r.refuseUnread(t)
 	if !refused {
 		return nil
+	}
+	if err := discard(dec); err != nil {
+		return err
 	}
 	return s.countUnreadGRPC(ctx, start, out)
 }

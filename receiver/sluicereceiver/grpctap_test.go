@@ -123,17 +123,18 @@ func TestGRPCTapStandsAsideForAuthAndMiddlewares(t *testing.T) {
 	hold, _ := r.admit(context.Background(), "traces", "grpc", 0)
 	defer hold()
 	grpcCfg := r.cfg.Protocols.GRPC.Get()
+	read := func(any) error { return nil }
 	require.NotNil(t, r.grpcTap())
-	require.Error(t, r.traces.refuseEarlyGRPC(context.Background()))
+	require.Error(t, r.traces.refuseEarlyGRPC(context.Background(), read))
 
 	grpcCfg.Auth = configoptional.Some(configauth.Config{})
 	assert.Nil(t, r.grpcTap(), "with auth")
-	assert.NoError(t, r.traces.refuseEarlyGRPC(context.Background()), "with auth")
+	assert.NoError(t, r.traces.refuseEarlyGRPC(context.Background(), read), "with auth")
 
 	grpcCfg.Auth = configoptional.None[configauth.Config]()
 	grpcCfg.Middlewares = []configmiddleware.Config{{}}
 	assert.Nil(t, r.grpcTap(), "with middlewares")
-	assert.NoError(t, r.traces.refuseEarlyGRPC(context.Background()), "with middlewares")
+	assert.NoError(t, r.traces.refuseEarlyGRPC(context.Background(), read), "with middlewares")
 }
 
 func TestTenantOfHeadersMatchesClientMetadata(t *testing.T) {
