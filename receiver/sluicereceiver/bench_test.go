@@ -218,8 +218,7 @@ func BenchmarkRefusalGRPCExportHandler(b *testing.B) {
 // message is read (the tap), with the SDK recording the receiver's metrics. Its refusals
 // all count as held for 10 s, so the tap's bound on held streams is lifted.
 func BenchmarkRefusalGRPCTap(b *testing.B) {
-	defer func(limit int64) { tapHeldLimit = limit }(tapHeldLimit)
-	tapHeldLimit = math.MaxInt64
+	setTapHeldLimit(b, math.MaxInt64)
 	tt := componenttest.NewTelemetry()
 	b.Cleanup(func() { _ = tt.Shutdown(context.Background()) })
 	r, _ := handlerWith(b, metadatatest.NewSettings(tt), &sink{}, func(c *Config) {
@@ -244,8 +243,7 @@ func BenchmarkRefusalGRPCTap(b *testing.B) {
 // request refused at the tap (held-B/op): a real client's requests, with a 60 s deadline,
 // and the heap in use after a GC before and after them.
 func BenchmarkGRPCTapHeld(b *testing.B) {
-	defer func(limit int64) { tapHeldLimit = limit }(tapHeldLimit)
-	tapHeldLimit = math.MaxInt64
+	setTapHeldLimit(b, math.MaxInt64)
 	r := startReceiver(b, &sink{}, func(c *Config) { c.Admission.MaxInflightRequests = 1 })
 	hold, _ := r.admit(context.Background(), "traces", "grpc", 0)
 	defer hold()

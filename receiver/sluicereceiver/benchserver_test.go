@@ -45,8 +45,7 @@ const (
 // goes to a pipeline that takes everything.
 func BenchmarkGRPCServerCPU(b *testing.B) {
 	refused := func(b *testing.B, heldLimit int64) {
-		defer func(limit int64) { tapHeldLimit = limit }(tapHeldLimit)
-		tapHeldLimit = heldLimit
+		setTapHeldLimit(b, heldLimit)
 		r := startReceiver(b, &sink{}, func(c *Config) { c.Admission.MaxInflightRequests = 1 })
 		hold, _ := r.admit(context.Background(), "traces", "grpc", 0)
 		defer hold()

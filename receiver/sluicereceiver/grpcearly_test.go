@@ -28,8 +28,7 @@ import (
 // answer (RESOURCE_EXHAUSTED, its message and RetryInfo), counted as the tap counts it (no
 // items), and nothing is decoded or held.
 func TestGRPCPastTheTapBoundTheHandlerRefusesAsTheTapWould(t *testing.T) {
-	t.Cleanup(func(limit int64) func() { return func() { tapHeldLimit = limit } }(tapHeldLimit))
-	tapHeldLimit = 0
+	setTapHeldLimit(t, 0)
 	tt := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
 	var decoded atomic.Int64

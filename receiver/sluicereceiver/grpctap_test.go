@@ -163,8 +163,7 @@ func contextWithClientMetadata(md metadata.MD) context.Context {
 // deadlines pass. Streams without a deadline, or with one over the horizon, are the
 // handler's.
 func TestGRPCTapHoldsBoundedStreams(t *testing.T) {
-	defer func(limit int64) { tapHeldLimit = limit }(tapHeldLimit)
-	tapHeldLimit = 2
+	setTapHeldLimit(t, 2)
 	synctest.Test(t, func(t *testing.T) {
 		r, _ := handlerOnly(t, &sink{}, func(c *Config) {
 			c.Protocols.GRPC.GetOrInsertDefault()

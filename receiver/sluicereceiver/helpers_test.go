@@ -173,3 +173,12 @@ func testLogs(records int) plog.Logs {
 	}
 	return ld
 }
+
+// setTapHeldLimit sets the tap's bound on held streams for one test or benchmark. The old
+// bound comes back at cleanup, after the receivers started later have shut down (cleanups
+// run last registered first), so no server goroutine reads it while it is restored.
+func setTapHeldLimit(tb testing.TB, limit int64) {
+	old := tapHeldLimit
+	tb.Cleanup(func() { tapHeldLimit = old })
+	tapHeldLimit = limit
+}
