@@ -14,6 +14,9 @@ import (
 // readChunk is how many payload bytes the drain reads from the log at a time.
 const readChunk = 1 << 20
 
+// tagsChunk is how many records the drain sizes from the log's memory at a time.
+const tagsChunk = 256
+
 // A streamed insert sends a block when it holds this many rows or record bytes (the size of
 // the block's columns): one block's columns, encoded copy and compressed copy are what an
 // insert holds, whatever the batch's size. (Variables for tests.)
@@ -163,18 +166,20 @@ func (l *lane[T]) pause(ctx context.Context, d time.Duration) bool {
 }
 
 // read names the batch from first on: up to last if last > 0 (a pending batch, exactly as
-// it was), else until flush_rows rows or lanes::max_queue_bytes bytes. It counts each
-// record's rows without decoding it; a record that cannot be counted is damaged and skipped.
-// After a read error (logged) it returns the records read before it, and the error.
+// it was), else until flush_rows rows or lanes::max_queue_bytes bytes. Records this process
+// appended are sized from what the log remembers of them (sizeFromTags), others by reading
+// them: it counts each record's rows without decoding it; a record that cannot be counted
+// is damaged and skipped. After a read error (logged) it returns the records read before
+// it, and the error.
 func (l *lane[T]) read(first, last walIndex) (*logBatch, error) {
 	lc := l.e.cfg.Lanes
 	b := &logBatch{first: first, last: first - 1, undecodable: map[walIndex]bool{}}
-	for from := first; ; {
+	if last == 0 && (l.sizeFromTags(b) || l.log.Stats().LastIndex <= b.last) {
+		return b, nil
+	}
+	for from := b.last + 1; ; {
 		recs, err := l.log.Read(from, readChunk)
-		if d := l.log.Stats().Damaged; d > l.damagedSeen {
-			l.e.tel.damaged(l, d-l.damagedSeen)
-			l.damagedSeen = d
-		}
+		l.reportDamage()
 		if err != nil {
 			l.e.logger.Error("Write-ahead log read failed", zap.String("lane", l.label), zap.Error(err))
 			return b, err
@@ -186,7 +191,7 @@ func (l *lane[T]) read(first, last walIndex) (*logBatch, error) {
 			if last > 0 && r.Index > last {
 				return b, nil
 			}
-			if last == 0 && len(b.recs) > 0 && (b.rows >= lc.FlushRows || b.bytes+len(r.Payload) > lc.MaxQueueBytes) {
+			if last == 0 && b.fullBefore(len(r.Payload), &lc) {
 				b.full = true
 				return b, nil
 			}
@@ -203,9 +208,7 @@ func (l *lane[T]) read(first, last walIndex) (*logBatch, error) {
 				l.skipDamaged(r.Index, err)
 				continue
 			}
-			b.recs = append(b.recs, logRecord{index: r.Index, rows: rows, bytes: len(r.Payload)})
-			b.rows += rows
-			b.bytes += len(r.Payload)
+			b.add(logRecord{index: r.Index, rows: rows, bytes: len(r.Payload)})
 			if r.Index <= l.replayTo {
 				b.replayed += rows
 			}
@@ -214,6 +217,47 @@ func (l *lane[T]) read(first, last walIndex) (*logBatch, error) {
 		if last > 0 && from > last {
 			return b, nil
 		}
+	}
+}
+
+// sizeFromTags adds to b the records from b.last+1 on that this process appended, without
+// reading them: their rows are the tags the appends gave them, and every one is of this
+// version's columns. It reports whether b is full. A record damaged on disk since its
+// append is found when the insert reads it (recordReader), counted and skipped then.
+func (l *lane[T]) sizeFromTags(b *logBatch) bool {
+	lc := l.e.cfg.Lanes
+	for {
+		l.tags = l.log.Tags(l.tags[:0], b.last+1, tagsChunk)
+		if len(l.tags) == 0 {
+			return false
+		}
+		for _, t := range l.tags {
+			if b.fullBefore(t.Bytes, &lc) {
+				b.full = true
+				return true
+			}
+			b.last = t.Index
+			b.add(logRecord{index: t.Index, rows: int(t.Tag), bytes: t.Bytes})
+		}
+	}
+}
+
+// fullBefore reports whether b, holding a record, is full before a record of n bytes.
+func (b *logBatch) fullBefore(n int, lc *LanesConfig) bool {
+	return len(b.recs) > 0 && (b.rows >= lc.FlushRows || b.bytes+n > lc.MaxQueueBytes)
+}
+
+func (b *logBatch) add(r logRecord) {
+	b.recs = append(b.recs, r)
+	b.rows += r.rows
+	b.bytes += r.bytes
+}
+
+// reportDamage counts the damaged records the log found since the last report.
+func (l *lane[T]) reportDamage() {
+	if d := l.log.Stats().Damaged; d > l.damagedSeen {
+		l.e.tel.damaged(l, d-l.damagedSeen)
+		l.damagedSeen = d
 	}
 }
 
@@ -246,7 +290,7 @@ func (l *lane[T]) source(ctx context.Context, b *logBatch, recs []logRecord) fun
 	}
 	return func() blockSource {
 		r := &recordReader[T]{ctx: ctx, l: l, b: b, next: first, last: last, chunked: token != nil}
-		return blockSource{fill: r.fill, token: token, done: r.release}
+		return blockSource{fill: r.fill, token: token, done: r.done}
 	}
 }
 
@@ -267,7 +311,14 @@ type recordReader[T any] struct {
 	reserved   int64       // of lanes::memory_budget, for the block being filled or sent
 }
 
-// release gives back the last block's share of the budget; the insert attempt is over.
+// done ends the insert attempt: the last block's share of the budget goes back, and the
+// damage the reads found is counted.
+func (r *recordReader[T]) done() {
+	r.release()
+	r.l.reportDamage()
+}
+
+// release gives back the block's share of the budget.
 func (r *recordReader[T]) release() {
 	r.l.e.budget.Release(r.reserved)
 	r.reserved = 0

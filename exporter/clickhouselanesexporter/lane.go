@@ -48,6 +48,7 @@ type lane[T any] struct {
 	recovery    walRecovery   // what opening the log found
 	replayTo    walIndex      // the last record in the log when it was opened
 	damagedSeen int64         // the log's damaged-record count already reported
+	tags        []walTagged   // the drain's, for sizing a batch from the log's memory (drain.go)
 	heldAt      walIndex      // a record of another version's columns the drain stopped at (logged)
 	resends     *resendSet    // records the log held at start, whose resends are absorbed (resend.go)
 	unsent      atomic.Int64  // rows appended since the worker last read a batch (a hint)

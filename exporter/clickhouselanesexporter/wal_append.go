@@ -70,7 +70,8 @@ func (l *lane[T]) append(p part[T]) error {
 		e.tel.refused(l, reasonBudget, p.rows)
 		return l.refusals.budget
 	}
-	_, err := l.log.Append(rec)
+	rows, _ := e.records.rows(rec) // what the drain would count reading it (never fails: it is ours)
+	_, err := l.log.AppendTagged(rec, uint32(rows))
 	e.budget.Release(n)
 	switch {
 	case err == nil:

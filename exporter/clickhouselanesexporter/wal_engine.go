@@ -12,10 +12,14 @@ type (
 	walState    = wal.State
 	walRecovery = wal.Recovery
 	walRecord   = wal.Record
+	walTagged   = wal.Tagged
 )
 
 type walLog interface {
-	Append(p []byte) (wal.Index, error)
+	// AppendTagged appends with the record's rows as its tag: the drain sizes a batch of
+	// records this process appended from Tags, without reading them.
+	AppendTagged(p []byte, rows uint32) (wal.Index, error)
+	Tags(dst []wal.Tagged, from wal.Index, max int) []wal.Tagged
 	Read(from wal.Index, maxBytes int) ([]wal.Record, error)
 	SaveState(s wal.State) error
 	Stats() wal.Stats

@@ -279,11 +279,11 @@ type failingLog struct {
 	fail *atomic.Pointer[error]
 }
 
-func (f failingLog) Append(p []byte) (wal.Index, error) {
+func (f failingLog) AppendTagged(p []byte, rows uint32) (wal.Index, error) {
 	if err := f.fail.Load(); err != nil {
 		return 0, *err
 	}
-	return f.walLog.Append(p)
+	return f.walLog.AppendTagged(p, rows)
 }
 
 // metricByLane sums an int64 sum metric by lane; nil until it is recorded (safe to poll).

@@ -18,6 +18,8 @@ import (
 type batch struct {
 	headers     []byte   // the records' headers, headerSize bytes each, in order
 	payloads    [][]byte // the callers' payloads, one per header
+	tags        []uint32 // the callers' tags (AppendTagged), one per header
+	untagged    bool     // a record came from Append: the log does not remember this batch
 	size        int64    // bytes on disk: headers and payloads
 	first, last Index
 	firstTime   time.Time
@@ -30,6 +32,7 @@ type batch struct {
 type batchBuffers struct {
 	headers  []byte
 	payloads [][]byte
+	tags     []uint32
 }
 
 // maxSpareRecords bounds the slices kept for reuse after a burst.
@@ -47,7 +50,9 @@ const maxSpareRecords = 1 << 16
 //
 // p is written from where it is, not copied: it must not be modified until
 // Append returns. Append does not modify it nor keep it after returning.
-func (l *Log) Append(p []byte) (Index, error) {
+func (l *Log) Append(p []byte) (Index, error) { return l.append(p, 0, false) }
+
+func (l *Log) append(p []byte, tag uint32, tagged bool) (Index, error) {
 	size := recordSize(len(p))
 	if err := l.checkSize(size); err != nil {
 		return 0, err
@@ -68,9 +73,11 @@ func (l *Log) Append(p []byte) (Index, error) {
 	b := l.open
 	if len(b.payloads) == 0 {
 		b.first, b.firstTime = index, now
-		b.headers, b.payloads = l.spare.headers[:0], l.spare.payloads[:0]
+		b.headers, b.payloads, b.tags = l.spare.headers[:0], l.spare.payloads[:0], l.spare.tags[:0]
 		l.spare = batchBuffers{}
 	}
+	b.tags = append(b.tags, tag)
+	b.untagged = b.untagged || !tagged
 	b.headers = appendHeader(b.headers, index, now, len(p), crc)
 	b.payloads = append(b.payloads, p) // not copied: we wait below until it is written
 	b.size += size
@@ -138,9 +145,9 @@ func (l *Log) flushLocked() {
 	}
 	clear(b.payloads) // the callers get their slices back
 	if cap(b.payloads) <= maxSpareRecords {
-		l.spare = batchBuffers{headers: b.headers[:0], payloads: b.payloads[:0]}
+		l.spare = batchBuffers{headers: b.headers[:0], payloads: b.payloads[:0], tags: b.tags[:0]}
 	}
-	b.headers, b.payloads = nil, nil
+	b.headers, b.payloads, b.tags = nil, nil, nil
 	l.cond.Broadcast()
 }
 
@@ -218,6 +225,7 @@ func (l *Log) publishLocked(active, seg *segment, b *batch) {
 	seg.size += b.size
 	seg.last = b.last
 	l.lastIndex = b.last
+	l.tags.add(b)
 	if l.firstUnsent.IsZero() {
 		l.firstUnsent = b.firstTime
 	}

@@ -24,6 +24,7 @@ func (l *Log) SaveState(s State) error {
 
 	l.mu.Lock()
 	l.state = s
+	l.tags.trim(s.Committed)
 	dead := l.takeCommittedLocked()
 	unsentLeft := l.lastIndex > s.Committed
 	if !unsentLeft {

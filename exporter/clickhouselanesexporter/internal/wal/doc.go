@@ -71,6 +71,10 @@
 //   - Appended is a buffered channel of one with non-blocking sends: meant
 //     for one drain worker; after a receive, Read until nothing is left.
 //   - Close releases the log's bytes from the Budget (Open charges them).
+//   - AppendTagged and Tags: the log remembers, in memory, the length and a
+//     caller's tag of the records appended since Open (at most 32,768 not yet
+//     committed, 8 bytes each), so a drain worker sizes a batch of them
+//     without reading them (see tags.go).
 //   - SaveState refuses a committed cursor that moves back or past the last
 //     record. It is atomic, but not by write-temp-and-rename: STATE has two
 //     slots written in turn (3-6x faster here, and it works on a full disk).

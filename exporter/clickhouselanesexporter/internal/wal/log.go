@@ -112,6 +112,7 @@ type Log struct {
 	damaged     int64
 	knownDamage map[damageAt]struct{} // damage already counted, so Read counts it once
 	hints       hints
+	tags        tags // of the records appended since Open (tags.go)
 }
 
 // damageAt names a damaged spot: segment and offset.

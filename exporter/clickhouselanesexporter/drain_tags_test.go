@@ -1,0 +1,122 @@
+package clickhouselanesexporter
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/wal"
+	"github.com/sluicehq/sluice/internal/chlocal"
+)
+
+// countReads makes every log opened during the test count the payload bytes read from it.
+func countReads(t *testing.T) *atomic.Int64 {
+	var read atomic.Int64
+	real := openLog
+	openLog = func(dir string, o wal.Options) (walLog, wal.Recovery, error) {
+		l, rec, err := real(dir, o)
+		if err != nil {
+			return nil, rec, err
+		}
+		return countingLog{l, &read}, rec, nil
+	}
+	t.Cleanup(func() { openLog = real })
+	return &read
+}
+
+type countingLog struct {
+	walLog
+	read *atomic.Int64
+}
+
+func (c countingLog) Read(from wal.Index, maxBytes int) ([]wal.Record, error) {
+	recs, err := c.walLog.Read(from, maxBytes)
+	for _, r := range recs {
+		c.read.Add(int64(len(r.Payload)))
+	}
+	return recs, err
+}
+
+// recordsBytes is the size of the records of requests prefix 0..n-1 of 10 rows.
+func recordsBytes(prefix string, n int) int64 {
+	codec := newRecordCodec(&logsSignal)
+	total := 0
+	for i := range n {
+		total += len(codec.encode(nil, uniqueLogs(fmt.Sprint(prefix, i), 10)))
+	}
+	return int64(total)
+}
+
+// TestOnWALDrainReadsTheRecordsItAppendedOnce: the drain sizes a batch of records this
+// process appended from the log's memory and reads them once, to insert them; records found
+// in the log at start are read twice (sized, then inserted).
+func TestOnWALDrainReadsTheRecordsItAppendedOnce(t *testing.T) {
+	endpoint := chlocal.ForTest(t)
+	cfg := walTestConfig(t, endpoint)
+	set, _ := settingsWithTelemetry(t)
+	appendWhileClickHouseIsDown(t, set, cfg, "replayed ", 3)
+	read := countReads(t)
+
+	exp := newWALLogsExporter(t, set, cfg)
+	requireLands(t, endpoint, cfg, 30)
+	assert.Equal(t, 2*recordsBytes("replayed ", 3), read.Load(), "found at start: read twice")
+	read.Store(0)
+	for i := range 3 {
+		require.NoError(t, exp.ConsumeLogs(context.Background(), uniqueLogs(fmt.Sprint("new ", i), 10)))
+	}
+	require.NoError(t, exp.Shutdown(context.Background()))
+	requireLands(t, endpoint, cfg, 60)
+	assert.Equal(t, recordsBytes("new ", 3), read.Load(), "appended: read once")
+}
+
+// TestOnWALRecordDamagedAfterItsAppendIsSkippedAndCounted: a record this process appended,
+// and so sized from memory, that is damaged on disk before the drain reads it is found by
+// the insert's read: skipped and counted as damaged, the rest of its batch inserted, the log
+// committed past it. In the middle of the batch and as the log's last record.
+func TestOnWALRecordDamagedAfterItsAppendIsSkippedAndCounted(t *testing.T) {
+	for _, damaged := range []int{2, 4} {
+		t.Run(fmt.Sprint("record ", damaged), func(t *testing.T) {
+			endpoint := chlocal.ForTest(t)
+			cfg := walTestConfig(t, endpoint)
+			cfg.Lanes.FlushRows, cfg.Lanes.FlushInterval = 1000, time.Hour // the drain waits for the shutdown
+			set, tel := settingsWithTelemetry(t)
+			exp := newWALLogsExporter(t, set, cfg)
+			for i := range 5 {
+				require.NoError(t, exp.ConsumeLogs(context.Background(), uniqueLogs(fmt.Sprint("record ", i), 10)))
+			}
+			dir := filepath.Join(cfg.WAL.Directory, "logs", laneDirName("logs"))
+			flipInSegment(t, dir, fmt.Sprintf("record %d row 5", damaged))
+
+			require.NoError(t, exp.Shutdown(context.Background())) // drains the log
+			requireLands(t, endpoint, cfg, 40)
+			assert.Equal(t, int64(1), metricByLane(tel, "otelcol_sluice_exporter_wal_records_damaged")["logs"])
+			assert.NoDirExists(t, dir, "committed past the damaged record")
+		})
+	}
+}
+
+// flipInSegment flips a byte of the only segment in dir where it holds s, in place (the
+// log's appender keeps the file open).
+func flipInSegment(t *testing.T, dir, s string) {
+	t.Helper()
+	segments, err := filepath.Glob(filepath.Join(dir, "*.seg"))
+	require.NoError(t, err)
+	require.Len(t, segments, 1)
+	data, err := os.ReadFile(segments[0])
+	require.NoError(t, err)
+	at := bytes.Index(data, []byte(s))
+	require.Positive(t, at, "the record's body is in the segment")
+	f, err := os.OpenFile(segments[0], os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteAt([]byte{data[at] ^ 0xff}, int64(at))
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+}
