@@ -3,16 +3,22 @@ package clickhouselanesexporter
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chcol"
 	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/chinsert"
+	"github.com/sluicehq/sluice/exporter/clickhouselanesexporter/internal/wal"
 )
 
 // readChunk is how many payload bytes the drain reads from the log at a time.
 const readChunk = 1 << 20
+
+// readBufs hold the drain's reads of the log (about readChunk each): the drain appends each
+// payload to its blocks and drops it, so one buffer per lane reading at the time is reused.
+var readBufs = sync.Pool{New: func() any { return new(wal.ReadBuffer) }}
 
 // tagsChunk is how many records the drain sizes from the log's memory at a time.
 const tagsChunk = 256
@@ -177,8 +183,10 @@ func (l *lane[T]) read(first, last walIndex) (*logBatch, error) {
 	if last == 0 && (l.sizeFromTags(b) || l.log.Stats().LastIndex <= b.last) {
 		return b, nil
 	}
+	buf := readBufs.Get().(*wal.ReadBuffer)
+	defer readBufs.Put(buf)
 	for from := b.last + 1; ; {
-		recs, err := l.log.Read(from, readChunk)
+		recs, err := l.log.ReadInto(buf, from, readChunk)
 		l.reportDamage()
 		if err != nil {
 			l.e.logger.Error("Write-ahead log read failed", zap.String("lane", l.label), zap.Error(err))
@@ -306,15 +314,21 @@ type recordReader[T any] struct {
 	l          *lane[T]
 	b          *logBatch
 	next, last walIndex
-	read       []walRecord // read from the log, not yet appended
-	chunked    bool        // stop at a block's worth
-	reserved   int64       // of lanes::memory_budget, for the block being filled or sent
+	buf        *wal.ReadBuffer // holds read, from readBufs
+	read       []walRecord     // read from the log, not yet appended
+	chunked    bool            // stop at a block's worth
+	reserved   int64           // of lanes::memory_budget, for the block being filled or sent
 }
 
-// done ends the insert attempt: the last block's share of the budget goes back, and the
-// damage the reads found is counted.
+// done ends the insert attempt: the last block's share of the budget and the read buffer go
+// back, and the damage the reads found is counted.
 func (r *recordReader[T]) done() {
 	r.release()
+	if r.buf != nil {
+		r.read = nil
+		readBufs.Put(r.buf)
+		r.buf = nil
+	}
 	r.l.reportDamage()
 }
 
@@ -359,7 +373,11 @@ func (r *recordReader[T]) fill(tables []*tableWriter) (more bool, err error) {
 			if r.next > r.last {
 				return false, nil
 			}
-			if r.read, err = r.l.log.Read(r.next, readChunk); err != nil {
+			if r.buf == nil {
+				r.buf = readBufs.Get().(*wal.ReadBuffer)
+			}
+			// Only once every record read before is appended: the buffer is reused.
+			if r.read, err = r.l.log.ReadInto(r.buf, r.next, readChunk); err != nil {
 				return false, err
 			}
 			if len(r.read) == 0 {
@@ -379,7 +397,6 @@ func (r *recordReader[T]) fill(tables []*tableWriter) (more bool, err error) {
 		} else if !ok {
 			return true, nil
 		}
-		r.read[0] = walRecord{} // the payload goes once appended
 		r.read, r.next = r.read[1:], rec.Index+1
 		n, err := r.l.e.records.appendTo(blocks, rec.Payload)
 		if err != nil {

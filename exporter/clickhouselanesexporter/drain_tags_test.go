@@ -37,8 +37,8 @@ type countingLog struct {
 	read *atomic.Int64
 }
 
-func (c countingLog) Read(from wal.Index, maxBytes int) ([]wal.Record, error) {
-	recs, err := c.walLog.Read(from, maxBytes)
+func (c countingLog) ReadInto(b *wal.ReadBuffer, from wal.Index, maxBytes int) ([]wal.Record, error) {
+	recs, err := c.walLog.ReadInto(b, from, maxBytes)
 	for _, r := range recs {
 		c.read.Add(int64(len(r.Payload)))
 	}

@@ -20,7 +20,7 @@ type walLog interface {
 	// records this process appended from Tags, without reading them.
 	AppendTagged(p []byte, rows uint32) (wal.Index, error)
 	Tags(dst []wal.Tagged, from wal.Index, max int) []wal.Tagged
-	Read(from wal.Index, maxBytes int) ([]wal.Record, error)
+	ReadInto(b *wal.ReadBuffer, from wal.Index, maxBytes int) ([]wal.Record, error)
 	SaveState(s wal.State) error
 	Stats() wal.Stats
 	ID() string // random, new for every log directory: names its batches' tokens

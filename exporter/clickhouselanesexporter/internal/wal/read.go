@@ -1,7 +1,6 @@
 package wal
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,24 @@ import (
 // the files (the page cache, usually), so the caller holds only what it asked
 // for. Damaged records are skipped and counted once.
 func (l *Log) Read(from Index, maxBytes int) ([]Record, error) {
+	return l.ReadInto(&ReadBuffer{}, from, maxBytes)
+}
+
+// A ReadBuffer holds the records ReadInto returns and their payloads, and
+// keeps its memory for the next call. The zero value is ready to use.
+type ReadBuffer struct {
+	recs []Record
+	data []byte // the payloads, back to back
+}
+
+// ReadInto is Read into b: the records and their payloads are valid only
+// until the next ReadInto with b. A drain worker that copies each payload
+// out (into the blocks it inserts) so reads without allocating, and each
+// payload is read from the file straight where it is returned.
+func (l *Log) ReadInto(b *ReadBuffer, from Index, maxBytes int) ([]Record, error) {
+	if cap(b.data) > 2*max(maxBytes, directReadLimit) {
+		b.data = nil // grown by a large record: let it go
+	}
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
@@ -27,13 +44,14 @@ func (l *Log) Read(from Index, maxBytes int) ([]Record, error) {
 	h := l.hints.lookup(from)
 	l.mu.Unlock()
 
-	r := reader{log: l, from: from, maxBytes: maxBytes}
+	r := reader{log: l, from: from, maxBytes: maxBytes, out: b.recs[:0], data: b.data[:0]}
 	i, pos := startOf(views, from, h)
 	for ; i < len(views) && !r.full; i, pos = i+1, (hint{}) {
 		if err := r.readSegment(views[i], pos); err != nil {
 			return nil, err
 		}
 	}
+	b.recs, b.data = r.out, r.data
 	if len(r.out) > 0 {
 		// An empty Read (a drain worker polling the tail) keeps the hints:
 		// the next Read, after an Append, starts where the last one ended.
@@ -69,6 +87,7 @@ type reader struct {
 	maxBytes int
 
 	out   []Record
+	data  []byte // where payloads are read (room); after it grew, the earlier ones are in the old array
 	bytes int
 	full  bool
 	hints hints
@@ -86,7 +105,7 @@ func (r *reader) readSegment(v view, pos hint) error {
 		return fmt.Errorf("open segment: %w", err)
 	}
 	defer f.Close()
-	sc := scanner{r: f, end: v.size, after: v.first - 1, payloads: true}
+	sc := scanner{r: f, end: v.size, after: v.first - 1, payloads: true, into: r.room}
 	if pos.valid {
 		sc.off, sc.after = pos.off, pos.after
 	}
@@ -114,7 +133,9 @@ func (r *reader) readSegment(v view, pos hint) error {
 		if len(r.out) == 0 {
 			r.hints.start = before
 		}
-		r.out = append(r.out, Record{Index: rec.h.index, Time: time.Unix(0, rec.h.time), Payload: bytes.Clone(rec.payload)})
+		n := len(rec.payload) // read into room: the next bytes of r.data
+		r.data = r.data[:len(r.data)+n]
+		r.out = append(r.out, Record{Index: rec.h.index, Time: time.Unix(0, rec.h.time), Payload: rec.payload[:n:n]})
 		r.bytes += len(rec.payload)
 		r.hints.next = hint{valid: true, segment: v.first, off: sc.off, after: sc.after}
 	}
@@ -122,6 +143,16 @@ func (r *reader) readSegment(v view, pos hint) error {
 		r.log.noteDamage(damageAt{v.first, sc.off}, 1)
 	}
 	return nil
+}
+
+// room returns n bytes past the end of r.data, where the scanner reads the
+// next payload. When they do not fit, r.data starts over in a larger array:
+// the payloads already returned keep the old one.
+func (r *reader) room(n int) []byte {
+	if cap(r.data)-len(r.data) < n {
+		r.data = make([]byte, 0, max(2*cap(r.data), n))
+	}
+	return r.data[len(r.data) : len(r.data)+n]
 }
 
 // noteDamage counts damage found by a Read unless it was counted before.

@@ -18,6 +18,8 @@ type scanner struct {
 	// payloads: return each record's payload (Read, and recovery with
 	// Options.OnRecover); otherwise recovery only verifies them.
 	payloads bool
+	// into, if set, returns where to read a payload of n bytes; else buf.
+	into func(n int) []byte
 
 	hdr    [headerSize]byte
 	buf    []byte // payload of the last record returned, or a verify window; reused
@@ -94,14 +96,22 @@ func (s *scanner) readAt(off int64) (scanned, bool, error) {
 			return scanned{h: h, off: off}, true, nil
 		}
 	}
-	s.buf = s.grow(int(h.length))
-	if ok, err := readFull(s.r, s.buf, off+headerSize); !ok {
+	p := s.payloadBuf(int(h.length))
+	if ok, err := readFull(s.r, p, off+headerSize); !ok {
 		return scanned{}, false, err
 	}
-	if !h.verify(s.hdr[:], s.buf) {
+	if !h.verify(s.hdr[:], p) {
 		return scanned{}, false, nil
 	}
-	return scanned{h: h, off: off, payload: s.buf}, true, nil
+	return scanned{h: h, off: off, payload: p}, true, nil
+}
+
+// payloadBuf returns n bytes to read a payload into.
+func (s *scanner) payloadBuf(n int) []byte {
+	if s.into != nil {
+		return s.into(n)
+	}
+	return s.grow(n)
 }
 
 // grow returns s.buf resized to n bytes.
