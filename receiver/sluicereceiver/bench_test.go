@@ -185,11 +185,9 @@ func benchFrames(b *testing.B) ([]byte, mem.BufferSlice) {
 	return body, frames
 }
 
-// BenchmarkRefusalGRPCExportHandler measures the receiver's share of a gRPC refusal made in
-// the service's handler, as when the tap holds all the refused streams it may: the handler
-// as gRPC calls it (no interceptors), its dec handing over the bench request in 16 KiB
-// frames, with the SDK recording the receiver's metrics.
-func BenchmarkRefusalGRPCExportHandler(b *testing.B) {
+// fullGRPCGate is a gRPC receiver (not serving) with the SDK recording its metrics, whose
+// only admission slot is held for the benchmark, so every request is refused.
+func fullGRPCGate(b *testing.B) *otlpReceiver {
 	tt := componenttest.NewTelemetry()
 	b.Cleanup(func() { _ = tt.Shutdown(context.Background()) })
 	r, _ := handlerWith(b, metadatatest.NewSettings(tt), &sink{}, func(c *Config) {
@@ -197,7 +195,16 @@ func BenchmarkRefusalGRPCExportHandler(b *testing.B) {
 		c.Admission.MaxInflightRequests = 1
 	})
 	hold, _ := r.admit(context.Background(), "traces", "grpc", 0)
-	defer hold()
+	b.Cleanup(hold)
+	return r
+}
+
+// BenchmarkRefusalGRPCExportHandler measures the receiver's share of a gRPC refusal made in
+// the service's handler, as when the tap holds all the refused streams it may: the handler
+// as gRPC calls it (no interceptors), its dec handing over the bench request in 16 KiB
+// frames, with the SDK recording the receiver's metrics.
+func BenchmarkRefusalGRPCExportHandler(b *testing.B) {
+	r := fullGRPCGate(b)
 	body, frames := benchFrames(b)
 	dec := func(v any) error {
 		v.(*receivedMessage).data = slices.Clone(frames)
@@ -219,14 +226,7 @@ func BenchmarkRefusalGRPCExportHandler(b *testing.B) {
 // all count as held for 10 s, so the tap's bound on held streams is lifted.
 func BenchmarkRefusalGRPCTap(b *testing.B) {
 	setTapHeldLimit(b, math.MaxInt64)
-	tt := componenttest.NewTelemetry()
-	b.Cleanup(func() { _ = tt.Shutdown(context.Background()) })
-	r, _ := handlerWith(b, metadatatest.NewSettings(tt), &sink{}, func(c *Config) {
-		c.Protocols.GRPC.GetOrInsertDefault()
-		c.Admission.MaxInflightRequests = 1
-	})
-	hold, _ := r.admit(context.Background(), "traces", "grpc", 0)
-	defer hold()
+	r := fullGRPCGate(b)
 	refuse := r.grpcTap()
 	info := &tap.Info{FullMethodName: "/" + tracesService.ServiceName + "/Export", Header: metadata.MD{}}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
