@@ -148,6 +148,7 @@ func (l *lane[T]) readPending(ctx context.Context, first, last walIndex) (*logBa
 	for {
 		b, err := l.read(first, last)
 		if err == nil {
+			b.last = last // its bounds as saved, even if its last records are found damaged now
 			return b, true
 		}
 		if !sleepCtx(ctx, backoff) {
@@ -285,12 +286,11 @@ func (l *lane[T]) skipDamaged(i walIndex, err error) {
 		zap.String("lane", l.label), zap.Uint64("index", uint64(i)), zap.Error(err))
 }
 
-// source makes each insert attempt of recs read them again from the log. A single-table
-// signal streams them (blocks of streamBlockRows/streamBlockBytes) under a token named by
-// the log's id and recs' first and last index; metrics (five tables, which one connection
-// cannot stream at once) fill the whole range and keep their content-hash tokens.
-func (l *lane[T]) source(ctx context.Context, b *logBatch, recs []logRecord) func() blockSource {
-	first, last := recs[0].index, recs[len(recs)-1].index
+// source makes each insert attempt read records first..last again from the log. A
+// single-table signal streams them (blocks of streamBlockRows/streamBlockBytes) under a
+// token named by the log's id and first and last; metrics (five tables, which one
+// connection cannot stream at once) fill the whole range and keep their content-hash tokens.
+func (l *lane[T]) source(ctx context.Context, b *logBatch, first, last walIndex) func() blockSource {
 	var token func(string) string
 	if l.e.sig.singleTable {
 		id := l.log.ID()
@@ -438,7 +438,7 @@ func (l *lane[T]) savePending(ctx context.Context, b *logBatch) bool {
 func (l *lane[T]) insertBatch(ctx context.Context, b *logBatch) bool {
 	if len(b.recs) > 0 {
 		l.busy.Store(true)
-		ok := l.writeLogBatch(ctx, b, b.recs)
+		ok := l.writeLogBatch(ctx, b, b.first, b.last, b.recs)
 		l.busy.Store(false)
 		if !ok {
 			return false
@@ -457,18 +457,23 @@ func (l *lane[T]) insertBatch(ctx context.Context, b *logBatch) bool {
 	return true
 }
 
-// writeLogBatch inserts recs of b; a batch of a single-table signal that ClickHouse rejects
-// for its data is split in halves of records until the bad requests are alone (as isolate
-// does with a queue's batch), each half under its own token, and only they are dropped.
-// Transient failures are retried until ctx ends; false then: the batch stays pending and is
-// resent whole, and split again the same way (its committed halves deduplicated).
-func (l *lane[T]) writeLogBatch(ctx context.Context, b *logBatch, recs []logRecord) bool {
+// writeLogBatch inserts recs of b, the records it knows of in first..last; a batch of a
+// single-table signal that ClickHouse rejects for its data is split in halves of records
+// until the bad requests are alone (as isolate does with a queue's batch), each half under
+// its own token, and only they are dropped. Transient failures are retried until ctx ends;
+// false then: the batch stays pending and is resent whole, and split again the same way
+// (its committed halves deduplicated).
+//
+// The whole batch is named by its bounds, as saved pending, not by its first and last
+// record in recs: a batch sized from the log's memory counts a record damaged on disk that
+// the resend, sized by reading, leaves out, and the resend must go under the same token.
+func (l *lane[T]) writeLogBatch(ctx context.Context, b *logBatch, first, last walIndex, recs []logRecord) bool {
 	isolatable := len(recs) > 1 && l.e.sig.singleTable
 	report := l.reportInsert
 	if isolatable {
 		report = l.reportUnlessRejected
 	}
-	err := l.insertFrom(ctx, nil, recordBytes(recs), l.source(ctx, b, recs), report)
+	err := l.insertFrom(ctx, nil, recordBytes(recs), l.source(ctx, b, first, last), report)
 	switch {
 	case err == nil:
 		return true
@@ -480,7 +485,7 @@ func (l *lane[T]) writeLogBatch(ctx context.Context, b *logBatch, recs []logReco
 	mid := len(recs) / 2
 	for _, half := range [][]logRecord{recs[:mid], recs[mid:]} {
 		l.e.tel.isolationInsert(l)
-		if !l.writeLogBatch(ctx, b, half) {
+		if !l.writeLogBatch(ctx, b, half[0].index, half[len(half)-1].index, half) {
 			return false
 		}
 	}

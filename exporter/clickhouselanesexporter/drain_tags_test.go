@@ -120,3 +120,32 @@ func flipInSegment(t *testing.T, dir, s string) {
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
 }
+
+// TestOnWALResentBatchWithADamagedEndIsDeduplicated: a batch sized from memory whose first
+// or last record is damaged on disk commits in ClickHouse, then the process "crashes" before
+// the log's cursor moves. The restart resends the pending batch, this time sized by reading
+// it (the damaged record skipped): it must go under the same token, not be written twice.
+func TestOnWALResentBatchWithADamagedEndIsDeduplicated(t *testing.T) {
+	for _, damaged := range []int{0, 4} {
+		t.Run(fmt.Sprint("record ", damaged), func(t *testing.T) {
+			endpoint := chlocal.ForTest(t)
+			cfg := walTestConfig(t, endpoint)
+			cfg.Lanes.FlushRows, cfg.Lanes.FlushInterval = 1000, time.Hour // the drain waits for the shutdown
+			set, _ := settingsWithTelemetry(t)
+			first, crashed := newCrashingWALLogsExporter(t, set, cfg)
+			for i := range 5 {
+				require.NoError(t, first.ConsumeLogs(context.Background(), uniqueLogs(fmt.Sprint("record ", i), 10)))
+			}
+			dir := filepath.Join(cfg.WAL.Directory, "logs", laneDirName("logs"))
+			flipInSegment(t, dir, fmt.Sprintf("record %d row 5", damaged))
+			require.NoError(t, first.Shutdown(context.Background())) // inserts the batch, "crashes"
+			<-crashed
+			requireLands(t, endpoint, cfg, 40)
+
+			second := newWALLogsExporter(t, set, cfg)
+			require.NoError(t, second.Shutdown(context.Background())) // resends the pending batch
+			count, distinct := countAndDistinct(t, endpoint, cfg)
+			assert.Equal(t, [2]uint64{40, 40}, [2]uint64{count, distinct}, "the resent batch was deduplicated")
+		})
+	}
+}
