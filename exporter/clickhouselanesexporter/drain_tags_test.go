@@ -67,8 +67,16 @@ func TestOnWALDrainReadsTheRecordsItAppendedOnce(t *testing.T) {
 
 	exp := newWALLogsExporter(t, set, cfg)
 	requireLands(t, endpoint, cfg, 30)
+	require.NoError(t, exp.Shutdown(context.Background()))
 	assert.Equal(t, 2*recordsBytes("replayed ", 3), read.Load(), "found at start: read twice")
+
+	// Restarted on the emptied log with a drain that waits for the shutdown: with a backlog
+	// at start, or a short flush_interval, it would race the appends, and an insert's read of
+	// a batch reads on past its last record (the next batch's) when more is there.
 	read.Store(0)
+	waiting := *cfg
+	waiting.Lanes.FlushRows, waiting.Lanes.FlushInterval = 1000, time.Hour
+	exp = newWALLogsExporter(t, set, &waiting)
 	for i := range 3 {
 		require.NoError(t, exp.ConsumeLogs(context.Background(), uniqueLogs(fmt.Sprint("new ", i), 10)))
 	}
