@@ -458,8 +458,8 @@ func (l *lane[T]) insertBatch(ctx context.Context, b *logBatch) bool {
 }
 
 // writeLogBatch inserts recs of b, the records it knows of in first..last; a batch of a
-// single-table signal that ClickHouse rejects for its data is split in halves of records
-// until the bad requests are alone (as isolate does with a queue's batch), each half under
+// single-table signal that ClickHouse rejects for its data is split in halves of its index
+// range (halves) until the bad requests are alone (as isolate does with a queue's batch), each half under
 // its own token, and only they are dropped. Transient failures are retried until ctx ends;
 // false then: the batch stays pending and is resent whole, and split again the same way
 // (its committed halves deduplicated).
@@ -482,14 +482,36 @@ func (l *lane[T]) writeLogBatch(ctx context.Context, b *logBatch, first, last wa
 	case !isolatable:
 		return true // rejected for good: counted as dropped by record
 	}
-	mid := len(recs) / 2
-	for _, half := range [][]logRecord{recs[:mid], recs[mid:]} {
+	for _, half := range halves(first, last, recs) {
+		if len(half.recs) == 0 {
+			continue // every record of it was found damaged: nothing to insert
+		}
 		l.e.tel.isolationInsert(l)
-		if !l.writeLogBatch(ctx, b, half[0].index, half[len(half)-1].index, half) {
+		if !l.writeLogBatch(ctx, b, half.first, half.last, half.recs) {
 			return false
 		}
 	}
 	return true
+}
+
+// logRange is records first..last of the log, and recs, those of them known readable.
+type logRange struct {
+	first, last walIndex
+	recs        []logRecord
+}
+
+// halves splits first..last (of which recs, in order, are the records known readable, at
+// least two) into two ranges of indexes, not of records: a resend after a restart must cut
+// the same halves under the same tokens, and it may know of one damaged record more or
+// less than the first attempt did (a batch sized from the log's memory does not know of
+// damage; one sized by reading does).
+func halves(first, last walIndex, recs []logRecord) [2]logRange {
+	mid := first + (last-first+1)/2
+	k := 0
+	for k < len(recs) && recs[k].index < mid {
+		k++
+	}
+	return [2]logRange{{first, mid - 1, recs[:k]}, {mid, last, recs[k:]}}
 }
 
 func recordBytes(recs []logRecord) int {
