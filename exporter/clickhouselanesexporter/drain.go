@@ -181,7 +181,10 @@ func (l *lane[T]) pause(ctx context.Context, d time.Duration) bool {
 func (l *lane[T]) read(first, last walIndex) (*logBatch, error) {
 	lc := l.e.cfg.Lanes
 	b := &logBatch{first: first, last: first - 1, undecodable: map[walIndex]bool{}}
-	if last == 0 && (l.sizeFromTags(b) || l.log.Stats().LastIndex <= b.last) {
+	// The last index is taken before the log's memory: a record appended in between goes to
+	// the next batch, sized from memory then, instead of being read here only to size this one.
+	known := l.log.Stats().LastIndex
+	if last == 0 && (l.sizeFromTags(b) || known <= b.last) {
 		return b, nil
 	}
 	buf := readBufs.Get().(*wal.ReadBuffer)
@@ -365,6 +368,19 @@ func (r *recordReader[T]) reserve(n int64, must bool) (bool, error) {
 	return true, nil
 }
 
+// readSize is how many payload bytes the next read asks for: a chunk, but no more than the
+// range's records left to read, so the records after the range (the next batch's) are not
+// read here only to be dropped, and are read once, by their own insert.
+func (r *recordReader[T]) readSize() int {
+	left := 0
+	for _, rec := range r.b.recs {
+		if rec.index >= r.next && rec.index <= r.last {
+			left += rec.bytes
+		}
+	}
+	return max(1, min(readChunk, left)) // the log returns at least one record
+}
+
 func (r *recordReader[T]) fill(tables []*tableWriter) (more bool, err error) {
 	r.release() // the previous block is sent
 	rows, bytes, blocks := 0, 0, blocksOf(tables)
@@ -377,7 +393,7 @@ func (r *recordReader[T]) fill(tables []*tableWriter) (more bool, err error) {
 				r.buf = readBufs.Get().(*wal.ReadBuffer)
 			}
 			// Only once every record read before is appended: the buffer is reused.
-			if r.read, err = r.l.log.ReadInto(r.buf, r.next, readChunk); err != nil {
+			if r.read, err = r.l.log.ReadInto(r.buf, r.next, r.readSize()); err != nil {
 				return false, err
 			}
 			if len(r.read) == 0 {

@@ -157,3 +157,21 @@ func TestOnWALResentBatchWithADamagedEndIsDeduplicated(t *testing.T) {
 		})
 	}
 }
+
+// TestOnWALEachBatchReadsOnlyItsOwnRecords: with batches of two records and the drain
+// inserting while records are appended, every record is read once, by its own batch's
+// insert: neither an insert's read nor a batch's sizing reads on into the next batch.
+func TestOnWALEachBatchReadsOnlyItsOwnRecords(t *testing.T) {
+	endpoint := chlocal.ForTest(t)
+	cfg := walTestConfig(t, endpoint)
+	cfg.Lanes.FlushRows, cfg.Lanes.FlushInterval = 20, time.Hour // two records of 10 rows a batch
+	set, _ := settingsWithTelemetry(t)
+	read := countReads(t)
+	exp := newWALLogsExporter(t, set, cfg)
+	for i := range 6 {
+		require.NoError(t, exp.ConsumeLogs(context.Background(), uniqueLogs(fmt.Sprint("batch ", i), 10)))
+	}
+	require.NoError(t, exp.Shutdown(context.Background()))
+	requireLands(t, endpoint, cfg, 60)
+	assert.Equal(t, recordsBytes("batch ", 6), read.Load(), "every record read once")
+}
