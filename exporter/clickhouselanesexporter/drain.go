@@ -475,10 +475,10 @@ func (l *lane[T]) insertBatch(ctx context.Context, b *logBatch) bool {
 
 // writeLogBatch inserts recs of b, the records it knows of in first..last; a batch of a
 // single-table signal that ClickHouse rejects for its data is split in halves of its index
-// range (halves) until the bad requests are alone (as isolate does with a queue's batch), each half under
-// its own token, and only they are dropped. Transient failures are retried until ctx ends;
-// false then: the batch stays pending and is resent whole, and split again the same way
-// (its committed halves deduplicated).
+// range (halves) until the bad requests are alone (as isolate does with a queue's batch),
+// each half under its own token, and only they are dropped. Transient failures are retried
+// until ctx ends; false then: the batch stays pending and is resent whole, and split again
+// the same way (its committed halves deduplicated).
 //
 // The whole batch is named by its bounds, as saved pending, not by its first and last
 // record in recs: a batch sized from the log's memory counts a record damaged on disk that
