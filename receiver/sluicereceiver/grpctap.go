@@ -45,7 +45,6 @@ func (r *otlpReceiver) grpcTap() tap.ServerInHandle {
 	if !r.grpcRefusesUnread() {
 		return nil
 	}
-	cfg := r.cfg.Protocols.GRPC.Get()
 	signals := map[string]unreadRefuser{}
 	if r.traces != nil {
 		signals["/"+tracesService.ServiceName+"/Export"] = r.traces
@@ -56,7 +55,6 @@ func (r *otlpReceiver) grpcTap() tap.ServerInHandle {
 	if r.logs != nil {
 		signals["/"+logsService.ServiceName+"/Export"] = r.logs
 	}
-	includeMetadata := cfg.IncludeMetadata
 	return func(ctx context.Context, info *tap.Info) (context.Context, error) {
 		sig, ok := signals[info.FullMethodName]
 		if !ok {
@@ -67,11 +65,7 @@ func (r *otlpReceiver) grpcTap() tap.ServerInHandle {
 			return ctx, nil // grpc-go would hold it until the connection closes
 		}
 		start := time.Now()
-		t := ""
-		if includeMetadata {
-			t = r.tenantOf(info.Header)
-		}
-		out, refused := r.refuseUnread(t)
+		out, refused := r.refuseUnread(r.unreadTenant(info.Header))
 		if !refused || !r.tapHeld.hold(start, deadline, tapHeldLimit) {
 			return ctx, nil
 		}
@@ -84,6 +78,15 @@ func (r *otlpReceiver) grpcTap() tap.ServerInHandle {
 func (r *otlpReceiver) grpcRefusesUnread() bool {
 	cfg := r.cfg.Protocols.GRPC.Get()
 	return !cfg.Auth.HasValue() && len(cfg.Middlewares) == 0
+}
+
+// unreadTenant is the tenant of a gRPC request not read yet, from its headers, as the
+// handler reads it once include_metadata has copied them into client metadata ("" without).
+func (r *otlpReceiver) unreadTenant(header metadata.MD) string {
+	if !r.cfg.Protocols.GRPC.Get().IncludeMetadata {
+		return ""
+	}
+	return r.tenantOf(header)
 }
 
 // tenantOf reads the tenant key from request headers as the handler later reads it from
@@ -116,12 +119,8 @@ func (s *signal[Req, Resp]) refuseEarlyGRPC(ctx context.Context, dec func(any) e
 		return nil
 	}
 	start := time.Now()
-	t := ""
-	if r.cfg.Protocols.GRPC.Get().IncludeMetadata && r.cfg.Admission.Tenant.MetadataKey != "" {
-		md, _ := metadata.FromIncomingContext(ctx)
-		t = r.tenantOf(md)
-	}
-	out, refused := r.refuseUnread(t)
+	md, _ := metadata.FromIncomingContext(ctx)
+	out, refused := r.refuseUnread(r.unreadTenant(md))
 	if !refused {
 		return nil
 	}
