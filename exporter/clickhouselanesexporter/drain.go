@@ -181,11 +181,14 @@ func (l *lane[T]) pause(ctx context.Context, d time.Duration) bool {
 func (l *lane[T]) read(first, last walIndex) (*logBatch, error) {
 	lc := l.e.cfg.Lanes
 	b := &logBatch{first: first, last: first - 1, undecodable: map[walIndex]bool{}}
-	// The last index is taken before the log's memory: a record appended in between goes to
-	// the next batch, sized from memory then, instead of being read here only to size this one.
-	known := l.log.Stats().LastIndex
-	if last == 0 && (l.sizeFromTags(b) || known <= b.last) {
-		return b, nil
+	if last == 0 {
+		// The last index is taken before the log's memory: a record appended in between goes
+		// to the next batch, sized from memory then, instead of being read here only to size
+		// this one.
+		known := l.log.Stats().LastIndex
+		if l.sizeFromTags(b) || known <= b.last {
+			return b, nil
+		}
 	}
 	buf := readBufs.Get().(*wal.ReadBuffer)
 	defer readBufs.Put(buf)
