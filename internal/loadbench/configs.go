@@ -183,8 +183,11 @@ service:
 
 // AgentConfig is an otelcol-sluice acting as an agent: sluice receiver (so a full sending
 // queue is answered with a retry hint) → core otlp exporter with retry and sending queue →
-// the gateway at gatewayAddr.
-func AgentConfig(p Ports, gatewayAddr string, queueSize, consumers int) string {
+// the gateway at gatewayAddr, with the exporter's compression ("": its default, gzip).
+func AgentConfig(p Ports, gatewayAddr, compression string, queueSize, consumers int) string {
+	if compression == "" {
+		compression = "gzip"
+	}
 	return fmt.Sprintf(`receivers:
   sluice:
     protocols:
@@ -195,6 +198,7 @@ func AgentConfig(p Ports, gatewayAddr string, queueSize, consumers int) string {
 exporters:
   otlp:
     endpoint: %s
+    compression: %s
     tls:
       insecure: true
     retry_on_failure:
@@ -214,7 +218,7 @@ service:
     logs:
       receivers: [sluice]
       exporters: [otlp]
-`, p.GRPC, p.HTTP, gatewayAddr, consumers, queueSize) + telemetry(p.Metrics)
+`, p.GRPC, p.HTTP, gatewayAddr, compression, consumers, queueSize) + telemetry(p.Metrics)
 }
 
 // SupportsLanes reports whether bin's clickhouselanes exporter accepts the lanes keys.

@@ -535,7 +535,7 @@ func chain(ctx context.Context, e *Env, pipeline string, iter int) (*Iteration, 
 	if err != nil {
 		return nil, err
 	}
-	r.agent, err = StartCollector(e.SluiceBin, "agent", r.dir, AgentConfig(aPorts, r.gwPorts.GRPCAddr(), 1000, 10), aPorts.Metrics, e.CollectorEnv...)
+	r.agent, err = StartCollector(e.SluiceBin, "agent", r.dir, AgentConfig(aPorts, r.gwPorts.GRPCAddr(), "", 1000, 10), aPorts.Metrics, e.CollectorEnv...)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,6 @@
 package distribution
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -9,35 +8,8 @@ import (
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 
 	"github.com/sluicehq/sluice/internal/chlocal"
+	"github.com/sluicehq/sluice/internal/loadbench"
 )
-
-// agentConfig is a second collector of the built distribution in front of the gateway:
-// OTLP in through the sluice receiver, out through the collector's own otlp exporter with
-// compression, the hop a platform team's agents make to their gateway.
-func agentConfig(grpcPort, httpPort int, gatewayAddr, compression string) string {
-	return fmt.Sprintf(`receivers:
-  sluice:
-    protocols:
-      grpc:
-        endpoint: 127.0.0.1:%d
-      http:
-        endpoint: 127.0.0.1:%d
-exporters:
-  otlp:
-    endpoint: %s
-    compression: %s
-    tls:
-      insecure: true
-service:
-  pipelines:
-    traces:
-      receivers: [sluice]
-      exporters: [otlp]
-  telemetry:
-    metrics:
-      level: none
-`, grpcPort, httpPort, gatewayAddr, compression)
-}
 
 // TestCompressedClientsIntoClickHouse sends compressed gRPC requests to the built
 // gateway from real clients: the OpenTelemetry Go SDK's exporter with gzip, and the
@@ -56,10 +28,12 @@ func TestCompressedClientsIntoClickHouse(t *testing.T) {
 	const spans = 300
 	sendServiceSpans(t, gatewayAddr, "sdk-gzip", spans, otlptracegrpc.WithCompressor("gzip"))
 	for _, compression := range []string{"gzip", "zstd"} {
-		agentGRPC, agentHTTP := freePort(t), freePort(t)
-		agentAddr := fmt.Sprintf("127.0.0.1:%d", agentGRPC)
-		agent := startCollector(t, agentConfig(agentGRPC, agentHTTP, gatewayAddr, compression),
-			agentAddr, fmt.Sprintf("127.0.0.1:%d", agentHTTP))
+		// An agent of the same distribution: the hop a platform team's agents make to their
+		// gateway, through the collector's own otlp exporter.
+		ports := loadbench.Ports{GRPC: freePort(t), HTTP: freePort(t), Metrics: freePort(t)}
+		agentAddr := ports.GRPCAddr()
+		agent := startCollector(t, loadbench.AgentConfig(ports, gatewayAddr, compression, 1000, 4),
+			agentAddr, fmt.Sprintf("127.0.0.1:%d", ports.HTTP))
 		sendServiceSpans(t, agentAddr, "agent-"+compression, spans)
 		// The agent acknowledged on receipt; stopping it drains its queue to the gateway.
 		if err := agent.Stop(30 * time.Second); err != nil {
@@ -67,13 +41,7 @@ func TestCompressedClientsIntoClickHouse(t *testing.T) {
 		}
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	conn, err := chlocal.Open(ctx, endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	ctx, conn := openClickHouse(t, endpoint)
 	for _, service := range []string{"sdk-gzip", "agent-gzip", "agent-zstd"} {
 		table := fmt.Sprintf("`%s`.otel_traces WHERE ServiceName = '%s'", database, service)
 		waitCount(t, ctx, conn, "SELECT count() FROM "+table, spans)

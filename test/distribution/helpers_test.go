@@ -9,6 +9,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/otel/sdk/resource"
 	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
+
+	"github.com/sluicehq/sluice/internal/chlocal"
 )
 
 func serviceResource(name string) *resource.Resource {
@@ -17,6 +19,20 @@ func serviceResource(name string) *resource.Resource {
 
 func nowTimestamp() pcommon.Timestamp {
 	return pcommon.NewTimestampFromTime(time.Now())
+}
+
+// openClickHouse connects to the test's ClickHouse, closed at cleanup, with a context of a
+// minute for the test's queries.
+func openClickHouse(t *testing.T, endpoint string) (context.Context, driver.Conn) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	conn, err := chlocal.Open(ctx, endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return ctx, conn
 }
 
 // waitCount polls query until it returns want, and fails if ctx ends first or the count

@@ -63,13 +63,7 @@ func TestOTLPIntoClickHouse(t *testing.T) {
 	const logs = 40
 	sendLogs(t, fmt.Sprintf("http://127.0.0.1:%d/v1/logs", httpPort), logs)
 
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	conn, err := chlocal.Open(ctx, endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	ctx, conn := openClickHouse(t, endpoint)
 	// Acknowledged once in the lanes' logs: the rows arrive with the lanes' next batches.
 	waitCount(t, ctx, conn, fmt.Sprintf("SELECT count() FROM `%s`.otel_traces WHERE ServiceName = 'e2e'", database), spans)
 	waitCount(t, ctx, conn, fmt.Sprintf("SELECT count() FROM `%s`.otel_logs WHERE Body LIKE 'e2e log %%'", database), logs)

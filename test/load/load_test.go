@@ -164,7 +164,7 @@ func TestChainAgentBacksOffAndLosesNothing(t *testing.T) {
 		Ports: gwPorts, Endpoint: endpoint, Database: db, MaxInflightRequests: 1,
 		Lanes: true, FlushInterval: flushInterval,
 	}), gwPorts)
-	startCollector(t, bin, "agent", loadbench.AgentConfig(agentPorts, gwPorts.GRPCAddr(), 1000, 8), agentPorts)
+	startCollector(t, bin, "agent", loadbench.AgentConfig(agentPorts, gwPorts.GRPCAddr(), "", 1000, 8), agentPorts)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -209,7 +209,7 @@ func TestBenchConfigsValidate(t *testing.T) {
 			Lanes: true, MemoryBudget: 128 << 20, Acknowledge: "on_insert", FlushRows: 2000, FlushInterval: 200 * time.Millisecond}),
 		"gateway-wal": loadbench.SluiceConfig(loadbench.Gateway{Ports: p, Endpoint: "tcp://127.0.0.1:9000", Database: "d",
 			Lanes: true, Acknowledge: "on_wal", WALDirectory: "/tmp/sluice-wal", WALMaxBytes: 1 << 30}),
-		"agent": loadbench.AgentConfig(p, "127.0.0.1:14317", 1000, 10),
+		"agent": loadbench.AgentConfig(p, "127.0.0.1:14317", "", 1000, 10),
 	}
 	for name, cfg := range configs {
 		t.Run(name, func(t *testing.T) {
