@@ -77,9 +77,7 @@ func TestOnWALDrainReadsTheRecordsItAppendedOnce(t *testing.T) {
 	waiting := *cfg
 	waiting.Lanes.FlushRows, waiting.Lanes.FlushInterval = 1000, time.Hour
 	exp = newWALLogsExporter(t, set, &waiting)
-	for i := range 3 {
-		require.NoError(t, exp.ConsumeLogs(context.Background(), uniqueLogs(fmt.Sprint("new ", i), 10)))
-	}
+	consumeLogRequests(t, exp, "new ", 3)
 	require.NoError(t, exp.Shutdown(context.Background()))
 	requireLands(t, endpoint, cfg, 60)
 	assert.Equal(t, recordsBytes("new ", 3), read.Load(), "appended: read once")
@@ -97,10 +95,8 @@ func TestOnWALRecordDamagedAfterItsAppendIsSkippedAndCounted(t *testing.T) {
 			cfg.Lanes.FlushRows, cfg.Lanes.FlushInterval = 1000, time.Hour // the drain waits for the shutdown
 			set, tel := settingsWithTelemetry(t)
 			exp := newWALLogsExporter(t, set, cfg)
-			for i := range 5 {
-				require.NoError(t, exp.ConsumeLogs(context.Background(), uniqueLogs(fmt.Sprint("record ", i), 10)))
-			}
-			dir := filepath.Join(cfg.WAL.Directory, "logs", laneDirName("logs"))
+			consumeLogRequests(t, exp, "record ", 5)
+			dir := logsLaneDir(cfg)
 			flipInSegment(t, dir, fmt.Sprintf("record %d row 5", damaged))
 
 			require.NoError(t, exp.Shutdown(context.Background())) // drains the log
@@ -141,10 +137,8 @@ func TestOnWALResentBatchWithADamagedEndIsDeduplicated(t *testing.T) {
 			cfg.Lanes.FlushRows, cfg.Lanes.FlushInterval = 1000, time.Hour // the drain waits for the shutdown
 			set, _ := settingsWithTelemetry(t)
 			first, crashed := newCrashingWALLogsExporter(t, set, cfg)
-			for i := range 5 {
-				require.NoError(t, first.ConsumeLogs(context.Background(), uniqueLogs(fmt.Sprint("record ", i), 10)))
-			}
-			dir := filepath.Join(cfg.WAL.Directory, "logs", laneDirName("logs"))
+			consumeLogRequests(t, first, "record ", 5)
+			dir := logsLaneDir(cfg)
 			flipInSegment(t, dir, fmt.Sprintf("record %d row 5", damaged))
 			require.NoError(t, first.Shutdown(context.Background())) // inserts the batch, "crashes"
 			<-crashed
@@ -168,9 +162,7 @@ func TestOnWALEachBatchReadsOnlyItsOwnRecords(t *testing.T) {
 	set, _ := settingsWithTelemetry(t)
 	read := countReads(t)
 	exp := newWALLogsExporter(t, set, cfg)
-	for i := range 6 {
-		require.NoError(t, exp.ConsumeLogs(context.Background(), uniqueLogs(fmt.Sprint("batch ", i), 10)))
-	}
+	consumeLogRequests(t, exp, "batch ", 6)
 	require.NoError(t, exp.Shutdown(context.Background()))
 	requireLands(t, endpoint, cfg, 60)
 	assert.Equal(t, recordsBytes("batch ", 6), read.Load(), "every record read once")

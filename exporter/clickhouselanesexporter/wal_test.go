@@ -508,17 +508,29 @@ func appendWhileClickHouseIsDown(t *testing.T, set exporter.Settings, cfg *Confi
 	dead := *cfg
 	dead.Endpoint, dead.DrainTimeout = "tcp://127.0.0.1:1", 50*time.Millisecond
 	first := newWALLogsExporter(t, set, &dead)
-	for i := range n {
-		require.NoError(t, first.ConsumeLogs(context.Background(), uniqueLogs(fmt.Sprint(prefix, i), 10)))
-	}
+	consumeLogRequests(t, first, prefix, n)
 	require.NoError(t, first.Shutdown(context.Background()), "rows left in the log are not an error")
+}
+
+// consumeLogRequests sends exp n requests of 10 log records, prefix 0 … prefix n-1 (see
+// uniqueLogs), each acknowledged.
+func consumeLogRequests(t *testing.T, exp exporter.Logs, prefix string, n int) {
+	t.Helper()
+	for i := range n {
+		require.NoError(t, exp.ConsumeLogs(context.Background(), uniqueLogs(fmt.Sprint(prefix, i), 10)))
+	}
+}
+
+// logsLaneDir is the directory of the logs signal's lane log in cfg's directory.
+func logsLaneDir(cfg *Config) string {
+	return filepath.Join(cfg.WAL.Directory, "logs", laneDirName("logs"))
 }
 
 // writeLogsLaneLog writes records into the log of the logs signal's lane in cfg's directory,
 // as an exporter (of any version) would have left them.
 func writeLogsLaneLog(t *testing.T, cfg *Config, records ...[]byte) {
 	t.Helper()
-	log, _, err := wal.Open(filepath.Join(cfg.WAL.Directory, "logs", laneDirName("logs")), wal.Options{})
+	log, _, err := wal.Open(logsLaneDir(cfg), wal.Options{})
 	require.NoError(t, err)
 	for _, rec := range records {
 		_, err = log.Append(rec)
