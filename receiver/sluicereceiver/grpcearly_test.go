@@ -47,11 +47,7 @@ func TestGRPCPastTheTapBoundTheHandlerRefusesAsTheTapWould(t *testing.T) {
 	const flood = 20
 	for range flood {
 		_, err := client.Export(ctx, ptraceotlp.NewExportRequestFromTraces(testTraces(10)))
-		st := status.Convert(err)
-		require.Equal(t, codes.ResourceExhausted, st.Code(), st.Message())
-		require.Equal(t, r.overRequests.Message, st.Message())
-		_, ok := backpressure.RetryDelay(st)
-		require.True(t, ok, "RetryInfo on the wire")
+		requireRefusedOverRequests(t, r, err)
 	}
 	assert.Zero(t, decoded.Load(), "refused requests were decoded")
 	assert.Zero(t, r.tapHeld.count(time.Now()), "the tap refused none")

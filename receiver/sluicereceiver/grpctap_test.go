@@ -43,12 +43,7 @@ func TestGRPCRefusalBeforeTheMessageKeepsRetryInfoAndIsCounted(t *testing.T) {
 	defer cancel()
 
 	_, err := client.Export(ctx, ptraceotlp.NewExportRequestFromTraces(testTraces(10)))
-	st := status.Convert(err)
-	require.Equal(t, codes.ResourceExhausted, st.Code(), st.Message())
-	assert.Equal(t, r.overRequests.Message, st.Message())
-	delay, ok := backpressure.RetryDelay(st)
-	require.True(t, ok, "RetryInfo on the wire")
-	assert.Equal(t, 3*time.Second, delay)
+	assert.Equal(t, 3*time.Second, requireRefusedOverRequests(t, r, err))
 
 	metadatatest.AssertEqualSluiceReceiverRequests(t, tt, []metricdata.DataPoint[int64]{{
 		Value: 1, Attributes: attribute.NewSet(

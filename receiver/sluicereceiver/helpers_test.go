@@ -15,7 +15,10 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
+	"github.com/sluicehq/sluice/internal/backpressure"
 	"github.com/sluicehq/sluice/internal/reqsize"
 	"github.com/sluicehq/sluice/receiver/sluicereceiver/internal/metadata"
 )
@@ -181,4 +184,17 @@ func setTapHeldLimit(tb testing.TB, limit int64) {
 	old := tapHeldLimit
 	tb.Cleanup(func() { tapHeldLimit = old })
 	tapHeldLimit = limit
+}
+
+// requireRefusedOverRequests checks that err is the gate's refusal for want of a request
+// slot, as a gRPC client sees it: RESOURCE_EXHAUSTED, its message, and RetryInfo, whose
+// delay it returns.
+func requireRefusedOverRequests(t *testing.T, r *otlpReceiver, err error) time.Duration {
+	t.Helper()
+	st := status.Convert(err)
+	require.Equal(t, codes.ResourceExhausted, st.Code(), st.Message())
+	require.Equal(t, r.overRequests.Message, st.Message())
+	delay, ok := backpressure.RetryDelay(st)
+	require.True(t, ok, "RetryInfo on the wire")
+	return delay
 }
